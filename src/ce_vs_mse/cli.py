@@ -1,0 +1,60 @@
+"""The ``ce-vs-mse`` command: Hydra composes the configuration, runner.run trains it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+
+from . import runner, schema
+
+log = logging.getLogger("ce_vs_mse")
+
+
+def config_dir() -> Path:
+    """The config tree: inside the installed package (wheel), else the repository's."""
+    packaged = Path(__file__).parent / "configs"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+
+
+def _experiment_name(choice: str | None) -> str:
+    return choice or "default"
+
+
+class WhereResults(Callback):
+    """After a run or a sweep, say where the results are and how to look at them."""
+
+    def _tell(self, config) -> None:
+        experiment = _experiment_name(config.hydra.runtime.choices.get("experiment"))
+        where = Path(config.results_dir)
+        print(f"\nResults: {where / experiment}\n"
+              f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
+              f"  TensorBoard: tensorboard --logdir {where}", file=sys.stderr)
+
+    def on_run_end(self, config, **kwargs) -> None:
+        self._tell(config)
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        self._tell(config)
+
+
+schema.register()
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def _main(cfg) -> None:
+    hc = HydraConfig.get()
+    experiment = _experiment_name(hc.runtime.choices.get("experiment"))
+    runner.run(cfg, experiment, list(hc.overrides.task))
+
+
+def main() -> None:
+    _main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Datasets as in-memory tensors: a train split, a held-out test split, integer labels.
+
+Everything is loaded once into tensors on the training device; the trainer indexes them
+directly, so there is no per-sample DataLoader. Standardisation statistics come from the
+training split only, so nothing about the test split leaks into training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn import datasets as skds
+from sklearn.model_selection import train_test_split
+
+from .schema import ConfigError
+
+TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
+
+
+@dataclass
+class Data:
+    """Features ``x_*`` of shape (N, D), float32; labels ``y_*`` of shape (N,), int64."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+    def to(self, device: torch.device) -> Data:
+        return Data(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test,
+                                             self.y_test)), self.n_classes)
+
+
+def _xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(n, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return x + rng.normal(0, noise, size=x.shape), y
+
+
+def _generated_or_sklearn(cfg) -> tuple[np.ndarray, np.ndarray]:
+    name = cfg.name
+    if name == "breast_cancer":
+        return skds.load_breast_cancer(return_X_y=True)
+    if name == "digits":
+        return skds.load_digits(return_X_y=True)
+    if name == "blobs":
+        return skds.make_blobs(n_samples=cfg.n_samples, centers=cfg.n_classes,
+                               n_features=cfg.n_features, cluster_std=cfg.noise,
+                               random_state=cfg.seed)
+    if name == "moons":
+        return skds.make_moons(n_samples=cfg.n_samples, noise=cfg.noise, random_state=cfg.seed)
+    if name == "xor":
+        return _xor(cfg.n_samples, cfg.noise, cfg.seed)
+    raise ConfigError(f"dataset={name!r} is not an in-memory dataset")
+
+
+def _missing_message(name: str, root: Path) -> str:
+    cls = TORCHVISION[name]
+    return (
+        f"{name} is not on disk under dataset.data_dir={str(root)!r}. This machine cannot download "
+        f"it; on one with internet run `python -c \"import torchvision; "
+        f"torchvision.datasets.{cls}('{root}', download=True); "
+        f"torchvision.datasets.{cls}('{root}', train=False, download=True)\"` "
+        "and copy that folder here, or run with dataset.download=true where a network is available."
+    )
+
+
+def _torchvision(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read a torchvision dataset's official train and test splits from ``cfg.data_dir``."""
+    import torchvision
+
+    root = Path(cfg.data_dir or "data")
+    if not root.is_dir() and not cfg.download:
+        raise ConfigError(_missing_message(cfg.name, root))
+    cls = getattr(torchvision.datasets, TORCHVISION[cfg.name])
+    splits = []
+    for train in (True, False):
+        try:
+            ds = cls(str(root), train=train, download=cfg.download)
+        except RuntimeError as err:  # torchvision: "Dataset not found or corrupted."
+            raise ConfigError(_missing_message(cfg.name, root)) from err
+        x = np.asarray(ds.data, dtype=np.float32).reshape(len(ds.data), -1) / 255.0
+        splits += [x, np.asarray(ds.targets, dtype=np.int64)]
+    return tuple(splits)
+
+
+def load(cfg) -> Data:
+    """Load the dataset that ``cfg`` (a DatasetConfig) names, split and standardised, on CPU."""
+    if cfg.name in TORCHVISION:
+        x_train, y_train, x_test, y_test = _torchvision(cfg)
+    else:
+        x, y = _generated_or_sklearn(cfg)
+        x_train, x_test, y_train, y_test = train_test_split(
+            np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64),
+            test_size=cfg.test_fraction, random_state=cfg.split_seed, stratify=y)
+    if cfg.train_limit is not None:
+        x_train, y_train = x_train[: cfg.train_limit], y_train[: cfg.train_limit]
+    if cfg.standardize:
+        mean = x_train.mean(axis=0)
+        std = x_train.std(axis=0)
+        std[std < 1e-8] = 1.0  # constant features (e.g. MNIST's border pixels) stay constant
+        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    as_t = torch.from_numpy
+    return Data(as_t(np.ascontiguousarray(x_train, dtype=np.float32)), as_t(y_train),
+                as_t(np.ascontiguousarray(x_test, dtype=np.float32)), as_t(y_test), n_classes)

@@ -1,0 +1,83 @@
+"""Every loss, and its gradient at the output pre-activation z, defined once.
+
+Reduction convention (SCIENCE.md §4), the same for every loss: per example, *sum* over
+output units; then *mean* over the mini-batch. So squared error is ½ Σ_k (a_k - y_k)², not
+torch's ``mse_loss`` (which also averages over units and divides the gradient by K).
+
+All functions take z of shape (..., B, K) and integer labels y of shape (..., B) and work
+from z, never from a = head(z): cross-entropy and BCE use log-sum-exp / log-sigmoid forms,
+so a saturated output gives a large finite loss, never inf or NaN.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .models import head_output
+
+
+def targets(y: torch.Tensor, n_units: int) -> torch.Tensor:
+    """One-hot targets (..., B, K); for a single sigmoid unit, the 0/1 label (..., B, 1)."""
+    if n_units == 1:
+        return y.unsqueeze(-1).to(torch.float32)
+    return F.one_hot(y, n_units).to(torch.float32)
+
+
+def squared_error(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
+    """½ Σ_k (a_k - y_k)² per example, a = head(z). Shape (..., B)."""
+    a = head_output(z, head)
+    return 0.5 * (a - targets(y, z.shape[-1])).pow(2).sum(-1)
+
+
+def binary_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """-Σ_k [y_k log σ(z_k) + (1-y_k) log(1-σ(z_k))] per example, from logits. Shape (..., B)."""
+    t = targets(y, z.shape[-1])
+    return F.binary_cross_entropy_with_logits(z, t, reduction="none").sum(-1)
+
+
+def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """-log softmax(z)_y per example, from logits. Shape (..., B)."""
+    return -torch.log_softmax(z, dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+
+
+def per_example(loss: str, z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
+    """The training loss ``loss`` (mse | bce | ce) of each example. Shape (..., B)."""
+    if loss == "mse":
+        return squared_error(z, y, head)
+    if loss == "bce":
+        return binary_cross_entropy(z, y)
+    if loss == "ce":
+        return cross_entropy(z, y)
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, torch.Tensor]:
+    """Cross-entropy and squared error of the model's outputs, whatever loss trained it.
+
+    ``ce`` is the log-loss of the head's probabilities: softmax cross-entropy for a softmax
+    (or linear, read as logits) head, BCE summed over units for a sigmoid head. ``mse`` is
+    ½ Σ_k (a_k - y_k)² of the head's output. Both are means over examples, shape (...,).
+    """
+    ce = binary_cross_entropy(z, y) if head == "sigmoid" else cross_entropy(z, y)
+    return {"ce": ce.mean(-1), "mse": squared_error(z, y, head).mean(-1)}
+
+
+def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """∂ℓ/∂z per example, in closed form (SCIENCE.md §2). Shape of z.
+
+    sigmoid + mse:  (a - y) σ'(z), σ'(z) = a(1 - a)      <- vanishes when σ saturates
+    sigmoid + bce:  a - y
+    softmax + ce:   p - y
+    softmax + mse:  p_k [(p_k - y_k) - Σ_j (p_j - y_j) p_j]
+    linear  + mse:  a - y
+    """
+    a = head_output(z, head)
+    t = targets(y, z.shape[-1])
+    if (head, loss) == ("sigmoid", "mse"):
+        return (a - t) * a * (1 - a)
+    if (head, loss) in {("sigmoid", "bce"), ("softmax", "ce"), ("linear", "mse")}:
+        return a - t
+    if (head, loss) == ("softmax", "mse"):
+        return a * ((a - t) - ((a - t) * a).sum(-1, keepdim=True))
+    raise ValueError(f"no closed form for head={head!r} with loss={loss!r}")

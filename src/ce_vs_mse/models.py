@@ -1,0 +1,128 @@
+"""Logistic regression and MLPs, R independent copies ("replicas") trained in lockstep.
+
+Every weight carries a leading replica dimension: a layer's weight is (R, fan_in, fan_out)
+and its bias (R, fan_out), so one batched matmul runs all R networks. Replica r is
+initialised from its own seed alone, which makes it identical to a network trained with
+that seed by itself. The model returns the output *pre-activation* z of shape (R, B, K);
+the head (sigmoid, softmax or identity) is applied by :func:`head_output` and by the
+losses, which work from z directly so that saturated outputs never give inf or NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from . import seeding
+
+ACTIVATION = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+
+
+def resolve_head(head: str, loss: str, n_classes: int) -> str:
+    """The head that ``model.head=auto`` means for this loss and dataset."""
+    if head != "auto":
+        return head
+    if loss == "ce":
+        return "softmax"
+    if loss == "bce" or n_classes == 2:
+        return "sigmoid"
+    return "softmax"
+
+
+def n_outputs(head: str, n_classes: int) -> int:
+    """One sigmoid unit for a binary problem; one unit per class otherwise."""
+    return 1 if head == "sigmoid" and n_classes == 2 else n_classes
+
+
+def head_output(z: torch.Tensor, head: str) -> torch.Tensor:
+    """The network's output a from its pre-activation z (last dimension = output units)."""
+    if head == "sigmoid":
+        return torch.sigmoid(z)
+    if head == "softmax":
+        return torch.softmax(z, dim=-1)
+    return z
+
+
+def predict(z: torch.Tensor) -> torch.Tensor:
+    """Predicted class: argmax over units, or z > 0 (σ(z) > ½) for a single sigmoid unit."""
+    return (z[..., 0] > 0).long() if z.shape[-1] == 1 else z.argmax(dim=-1)
+
+
+def _init_weight(fan_in: int, fan_out: int, scheme: str, gen: torch.Generator) -> torch.Tensor:
+    if scheme == "xavier":  # Glorot & Bengio (2010), uniform
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        return (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
+    if scheme == "lecun":  # LeCun et al. (1998), N(0, 1/fan_in)
+        return torch.randn(fan_in, fan_out, generator=gen) / math.sqrt(fan_in)
+    if scheme == "kaiming":  # He et al. (2015), N(0, 2/fan_in)
+        return torch.randn(fan_in, fan_out, generator=gen) * math.sqrt(2.0 / fan_in)
+    if scheme == "normal":  # Nielsen ch. 1: N(0, 1)
+        return torch.randn(fan_in, fan_out, generator=gen)
+    raise ValueError(f"unknown init scheme {scheme!r}")
+
+
+class ReplicaLinear(nn.Module):
+    """R independent affine maps: x (R, B, fan_in) -> (R, B, fan_out)."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+        super().__init__()
+        self.weight = nn.Parameter(weight)  # (R, fan_in, fan_out)
+        self.bias = nn.Parameter(bias)  # (R, fan_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:  # the same inputs for every replica (evaluation): (N, fan_in)
+            return torch.matmul(x, self.weight) + self.bias.unsqueeze(1)
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
+
+
+class ReplicaMLP(nn.Module):
+    """An MLP (no hidden layer: logistic regression) replicated over seeds.
+
+    Layers are named ``layer1`` … ``layerL`` (hidden) and ``output``; these names appear in
+    every per-layer metric (e.g. ``grad_norm/layer1.weight``).
+    """
+
+    def __init__(self, sizes: list[int], activation: str, seeds: list[int],
+                 init: str = "xavier", init_scale: float = 1.0):
+        super().__init__()
+        self.activation = ACTIVATION[activation]
+        gens = [seeding.generator(s, "init") for s in seeds]
+        layers = {}
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            name = "output" if i == len(sizes) - 2 else f"layer{i + 1}"
+            weight = torch.stack([_init_weight(fan_in, fan_out, init, g) for g in gens])
+            bias = torch.zeros(len(seeds), fan_out)
+            if init == "normal":  # Nielsen draws biases from N(0, 1) too
+                bias = torch.stack([torch.randn(fan_out, generator=g) for g in gens])
+            layers[name] = ReplicaLinear(weight * init_scale, bias)
+        self.layers = nn.ModuleDict(layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (R, B, D) per-replica batches or (N, D) shared inputs -> z: (R, B|N, K)."""
+        *hidden, output = self.layers.values()
+        for layer in hidden:
+            x = self.activation(layer(x))
+        return output(x)
+
+
+def build(cfg, n_features: int, n_classes: int, seeds: list[int]) -> tuple[ReplicaMLP, str]:
+    """The model that ``cfg.model`` describes and the head it uses, given the dataset's sizes."""
+    head = resolve_head(cfg.model.head, cfg.loss.name, n_classes)
+    sizes = [n_features, *cfg.model.hidden, n_outputs(head, n_classes)]
+    model = ReplicaMLP(sizes, cfg.model.activation, list(seeds), cfg.model.init,
+                       cfg.model.init_scale)
+    return model, head
+
+
+def head_slope(z: torch.Tensor, head: str) -> torch.Tensor:
+    """∂a_k/∂z_k for each unit: σ'(z) = a(1-a) for sigmoid, p_k(1-p_k) for softmax, 1 for linear.
+
+    A unit is *saturated* when this is below 0.01: whatever the error, squared error then
+    passes back less than 1 % of it.
+    """
+    if head == "linear":
+        return torch.ones_like(z)
+    a = head_output(z, head)
+    return a * (1 - a)

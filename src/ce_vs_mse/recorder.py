@@ -1,0 +1,164 @@
+"""Where a run's results go and how they are written: TensorBoard events, metrics.csv,
+config.yaml and summary.json, one directory per (configuration, seed).
+
+Layout: ``<results_dir>/<experiment>/<dataset>/<model>-<head>/<loss>/<optimizer>-lr<η>[,<other
+overrides>]-<hash>/seed=<s>/``. The path is a pure function of the resolved configuration
+(no timestamps): the readable parts say what usually differs between runs, and the hash of
+the whole configuration keeps two different configurations from ever sharing a directory.
+
+Every scalar goes to TensorBoard and to ``metrics.csv`` under the same name, so
+``pandas.read_csv(run_dir / "metrics.csv")["test/accuracy"]`` is the TensorBoard tag
+``test/accuracy``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import OmegaConf
+from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams
+
+# Keys that do not change what a run computes, so they stay out of its name and hash.
+NOT_IN_NAME = ("seeds", "device", "results_dir", "trainer.skip_done")
+# Overrides already spelt out by the readable part of the name.
+IN_READABLE_NAME = ("dataset", "model", "loss", "optimizer", "optimizer.lr", "experiment")
+SUMMARY = "summary.json"
+
+
+def config_hash(cfg) -> str:
+    """Eight hex digits that identify everything in ``cfg`` that affects the results."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    container = {k: v for k, v in container.items() if k not in ("hydra",)}
+    for key in NOT_IN_NAME:
+        parent, _, leaf = key.rpartition(".")
+        (container[parent] if parent else container).pop(leaf, None)
+    blob = json.dumps(container, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:8]
+
+
+def run_name(cfg, head: str, overrides: list[str] = ()) -> str:
+    """The readable, deterministic path of a configuration (without experiment and seed)."""
+    m = cfg.model
+    model = m.name + "".join(f"_{h}" for h in m.hidden)
+    extra = [
+        o.replace("/", "_") for o in overrides
+        if o.split("=", 1)[0].lstrip("+~") not in IN_READABLE_NAME + NOT_IN_NAME
+        and not o.startswith("hydra")
+    ]
+    leaf = ",".join([f"{cfg.optimizer.name}-lr{cfg.optimizer.lr:g}", *sorted(extra)])
+    return f"{cfg.dataset.name}/{model}-{head}/{cfg.loss.name}/{leaf}-{config_hash(cfg)}"
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON so that readers see the old file or the new one, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def read_summary(run_dir: Path) -> dict | None:
+    try:
+        return json.loads((run_dir / SUMMARY).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def is_done(run_dir: Path) -> bool:
+    summary = read_summary(run_dir)
+    return summary is not None and summary.get("status") in ("done", "diverged")
+
+
+def clear(run_dir: Path) -> None:
+    """Remove what an unfinished earlier attempt left, so the run starts over cleanly."""
+    for path in run_dir.glob("*"):
+        if path.is_file() and (path.name.startswith("events.out.tfevents")
+                               or path.name in ("metrics.csv", SUMMARY, "config.yaml")):
+            path.unlink()
+
+
+class RunWriter:
+    """One replica's outputs: a TensorBoard writer and metrics.csv with fixed columns."""
+
+    def __init__(self, run_dir: Path, tags: list[str]):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        clear(run_dir)
+        self.run_dir = run_dir
+        self.tags = tags
+        self.tb = SummaryWriter(log_dir=str(run_dir))
+        self._csv_file = open(run_dir / "metrics.csv", "w", newline="")  # noqa: SIM115
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow(["step", "epoch", *tags])
+
+    def hparams(self, hparam_dict: dict, metrics: list[str]) -> None:
+        """Register hyperparameters with TensorBoard's HParams plugin in *this* run (torch's
+        ``add_hparams`` would open a second, stray run directory for them)."""
+        for summary in hparams(hparam_dict, {m: 0.0 for m in metrics}):
+            self.tb._get_file_writer().add_summary(summary)
+
+    def scalars(self, step: int, epoch: int, values: dict[str, float]) -> None:
+        for tag, value in values.items():
+            self.tb.add_scalar(tag, value, step)
+        self._csv.writerow([step, epoch, *(_fmt(values.get(t)) for t in self.tags)])
+        self._csv_file.flush()
+
+    def histogram(self, tag: str, values: torch.Tensor, step: int) -> None:
+        self.tb.add_histogram(tag, values, step)
+
+    def close(self) -> None:
+        self.tb.close()
+        self._csv_file.close()
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return repr(float(value)) if math.isfinite(value) else str(value)
+
+
+class Recorder:
+    """Fans metrics of R replicas out to R run directories.
+
+    Every ``scalars`` call takes tensors of shape (R,) and copies them to the host once,
+    which is the only host-device synchronisation in training.
+    """
+
+    def __init__(self, run_dirs: list[Path], tags: list[str], target_accuracy: float):
+        self.writers = [RunWriter(d, tags) for d in run_dirs]
+        self.target = target_accuracy
+        self.last: list[dict[str, float]] = [{} for _ in run_dirs]
+        self.reached: list[tuple[int, int] | None] = [None for _ in run_dirs]
+        self.diverged_at: list[int | None] = [None for _ in run_dirs]
+
+    def scalars(self, step: int, epoch: int, values: dict[str, torch.Tensor]) -> None:
+        """Log ``values`` (each of shape (R,) or a scalar tensor, on one device) at ``step``."""
+        tags = list(values)
+        stacked = torch.stack([v.float().expand(len(self.writers)) for v in values.values()])
+        stacked = stacked.cpu()
+        for r, writer in enumerate(self.writers):
+            row = {t: float(stacked[i, r]) for i, t in enumerate(tags)}
+            writer.scalars(step, epoch, row)
+            self.last[r].update(row)
+            acc = row.get("test/accuracy")
+            if acc is not None and self.reached[r] is None and acc >= self.target:
+                self.reached[r] = (step, epoch)
+            loss = row.get("train/loss")
+            if loss is not None and not math.isfinite(loss) and self.diverged_at[r] is None:
+                self.diverged_at[r] = step
+
+    def histograms(self, step: int, values: dict[str, torch.Tensor]) -> None:
+        host = {tag: v.detach().cpu() for tag, v in values.items()}
+        for r, writer in enumerate(self.writers):
+            for tag, v in host.items():
+                writer.histogram(tag, v[r], step)
+
+    def close(self) -> None:
+        for writer in self.writers:
+            writer.close()

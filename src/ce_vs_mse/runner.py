@@ -1,0 +1,104 @@
+"""One job: from a resolved configuration to finished run directories.
+
+config -> validate -> load data -> skip seeds already done -> build the replicated model ->
+train (trainer.py) -> summary.json per seed. Every check that can fail runs before training.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+from . import data as datasets
+from . import models, recorder, trainer
+from .schema import ConfigError, validate
+
+log = logging.getLogger(__name__)
+
+HPARAM_METRICS = ["test/accuracy", "train/accuracy", "test/ce", "test/mse", "train/loss"]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if name == "cuda":
+        raise ConfigError("device=cuda but no CUDA GPU is visible; choose one of: auto, cpu")
+    return torch.device("cpu")
+
+
+def _writable(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(f"results_dir={str(path)!r} cannot be written: {err.strerror}") from err
+
+
+def _hparams(cfg, head: str, seed: int) -> dict:
+    return {"dataset": cfg.dataset.name, "model": cfg.model.name,
+            "hidden": str(list(cfg.model.hidden)), "activation": cfg.model.activation,
+            "head": head, "init": cfg.model.init, "init_scale": cfg.model.init_scale,
+            "loss": cfg.loss.name, "optimizer": cfg.optimizer.name, "lr": cfg.optimizer.lr,
+            "batch_size": cfg.trainer.batch_size, "epochs": cfg.trainer.epochs, "seed": seed}
+
+
+def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Path]:
+    """Train ``cfg`` for every seed in ``cfg.seeds``; returns the seeds' run directories."""
+    validate(cfg)
+    device = resolve_device(cfg.device)
+    data = datasets.load(cfg.dataset)
+    if cfg.trainer.batch_size > data.x_train.shape[0]:
+        raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
+                          f"training split ({data.x_train.shape[0]} examples)")
+    head = models.resolve_head(cfg.model.head, cfg.loss.name, data.n_classes)
+    name = recorder.run_name(cfg, head, overrides)
+    base = Path(cfg.results_dir) / experiment / name
+    _writable(base)
+    run_dirs = {s: base / f"seed={s}" for s in cfg.seeds}
+    todo = [s for s in cfg.seeds if not (cfg.trainer.skip_done and recorder.is_done(run_dirs[s]))]
+    if len(todo) < len(cfg.seeds):
+        log.info("%s: %d of %d seeds already done, skipped", name,
+                 len(cfg.seeds) - len(todo), len(cfg.seeds))
+    if not todo:
+        return list(run_dirs.values())
+
+    model, head = models.build(cfg, data.n_features, data.n_classes, todo)
+    model, data = model.to(device), data.to(device)
+    tags = trainer.metric_names(model)
+    rec = recorder.Recorder([run_dirs[s] for s in todo], tags, cfg.trainer.target_accuracy)
+    for s, writer in zip(todo, rec.writers, strict=True):
+        seed_cfg = OmegaConf.merge(cfg, {"seeds": [s]})
+        (writer.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(seed_cfg, resolve=True))
+        writer.hparams(_hparams(cfg, head, s), HPARAM_METRICS)
+
+    start = time.perf_counter()
+    try:
+        steps = trainer.train(model, head, cfg.loss.name, data, todo, cfg.optimizer, cfg.trainer,
+                              rec, desc=f"{experiment}/{name}")
+    finally:
+        rec.close()
+    wall = time.perf_counter() - start
+    for r, s in enumerate(todo):
+        reached, diverged = rec.reached[r], rec.diverged_at[r]
+        recorder.write_json_atomic(run_dirs[s] / recorder.SUMMARY, {
+            "status": "diverged" if diverged is not None else "done",
+            "diverged_at_step": diverged,
+            "experiment": experiment, "run": name, "seed": s, "head": head,
+            "overrides": list(overrides), "steps": steps,
+            "target_accuracy": cfg.trainer.target_accuracy,
+            "steps_to_target": reached[0] if reached else None,
+            "epochs_to_target": reached[1] if reached else None,
+            "final": rec.last[r],
+            "wall_time_s": round(wall, 3), "replicas_in_lockstep": len(todo),
+            "device": str(device),
+        })
+    log.info("%s: %d seed(s) trained in %.1f s -> %s", name, len(todo), wall, base)
+    return list(run_dirs.values())

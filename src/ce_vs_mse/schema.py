@@ -1,0 +1,149 @@
+"""The configuration schema: typed dataclasses registered in Hydra's ConfigStore.
+
+Every YAML file in ``configs/`` is merged onto these dataclasses, so a misspelt key or a
+value of the wrong type fails at composition time, before any data is loaded. Checks
+that need more than a type (a value in a set, a positive number, a valid head/loss pair)
+live in :func:`validate`, which the CLI calls before any training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "mnist", "fashion_mnist", "cifar10")
+MODELS = ("logreg", "mlp")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+HEADS = ("auto", "sigmoid", "softmax", "linear")
+INITS = ("xavier", "lecun", "kaiming", "normal")
+LOSSES = ("mse", "bce", "ce")
+OPTIMIZERS = ("sgd", "adam")
+DEVICES = ("auto", "cpu", "cuda")
+
+# Which output head each loss may train. ``auto`` picks the first entry (for mse: sigmoid
+# on a binary dataset, softmax otherwise; see models.resolve_head).
+VALID_HEADS = {"mse": ("sigmoid", "softmax", "linear"), "bce": ("sigmoid",), "ce": ("softmax",)}
+
+
+@dataclass
+class DatasetConfig:
+    name: str = MISSING
+    data_dir: str | None = None  # torchvision datasets only: where the files are
+    download: bool = False  # torchvision datasets only: fetch when missing (needs a network)
+    test_fraction: float = 0.2  # held-out share for datasets without an official test split
+    split_seed: int = 0  # fixes the train/test split; the same for every training seed
+    standardize: bool = True  # zero mean, unit variance, fitted on the training split only
+    n_samples: int = 1000  # generated datasets: number of points
+    noise: float = 0.1  # generated datasets: label/feature noise (blobs: cluster std)
+    n_classes: int = 3  # blobs only
+    n_features: int = 2  # blobs only
+    seed: int = 0  # generated datasets: the generator's seed
+    train_limit: int | None = None  # keep only the first N training examples (None: all)
+
+
+@dataclass
+class ModelConfig:
+    name: str = MISSING
+    hidden: list[int] = field(default_factory=list)  # hidden layer sizes; [] is logistic regr.
+    activation: str = "sigmoid"
+    head: str = "auto"
+    init: str = "xavier"
+    init_scale: float = 1.0
+
+
+@dataclass
+class LossConfig:
+    name: str = MISSING
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+
+
+@dataclass
+class TrainerConfig:
+    epochs: int = 20
+    batch_size: int = 32
+    log_every: int = 10
+    eval_every: int = 0
+    hist_every: int = 0
+    target_accuracy: float = 0.9
+    skip_done: bool = True
+
+
+@dataclass
+class Config:
+    defaults: list[Any] = field(default_factory=list)
+    dataset: DatasetConfig = MISSING
+    model: ModelConfig = MISSING
+    loss: LossConfig = MISSING
+    optimizer: OptimizerConfig = MISSING
+    trainer: TrainerConfig = MISSING
+    seeds: list[int] = field(default_factory=lambda: [0])
+    device: str = "auto"
+    results_dir: str = "results/runs"
+
+
+def register() -> None:
+    """Register the schema as ``schema``; ``configs/config.yaml`` names it first in its defaults,
+    so every group file is merged onto (and checked against) the typed fields above."""
+    ConfigStore.instance().store(name="schema", node=Config)
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names it and the valid choices."""
+
+
+def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key}={value!r} is not valid; choose one of: {', '.join(choices)}")
+
+
+def _positive(key: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{key}={value!r} must be greater than 0")
+
+
+def validate(cfg: Any) -> None:
+    """Reject every value that would fail (or mislead) later, with a one-line message."""
+    _choice("dataset", cfg.dataset.name, DATASETS)
+    _choice("model", cfg.model.name, MODELS)
+    _choice("loss", cfg.loss.name, LOSSES)
+    _choice("optimizer", cfg.optimizer.name, OPTIMIZERS)
+    _choice("model.activation", cfg.model.activation, ACTIVATIONS)
+    _choice("model.head", cfg.model.head, HEADS)
+    _choice("model.init", cfg.model.init, INITS)
+    _choice("device", cfg.device, DEVICES)
+    _positive("optimizer.lr", cfg.optimizer.lr)
+    _positive("trainer.epochs", cfg.trainer.epochs)
+    _positive("trainer.batch_size", cfg.trainer.batch_size)
+    _positive("trainer.log_every", cfg.trainer.log_every)
+    _positive("model.init_scale", cfg.model.init_scale)
+    if not 0 < cfg.dataset.test_fraction < 1:
+        raise ConfigError(f"dataset.test_fraction={cfg.dataset.test_fraction!r} must be in (0, 1)")
+    if cfg.trainer.eval_every < 0 or cfg.trainer.hist_every < 0:
+        raise ConfigError("trainer.eval_every and trainer.hist_every must be >= 0 (0: epoch end)")
+    if cfg.model.name == "logreg" and len(cfg.model.hidden) > 0:
+        raise ConfigError(
+            f"model.hidden={list(cfg.model.hidden)} but model=logreg has no hidden layer; "
+            "use model=mlp for hidden layers"
+        )
+    bad = [h for h in cfg.model.hidden if not (isinstance(h, int) and h > 0)]
+    if bad:
+        raise ConfigError(f"model.hidden={list(cfg.model.hidden)}: sizes must be positive integers")
+    if len(cfg.seeds) == 0 or len(set(cfg.seeds)) != len(cfg.seeds):
+        raise ConfigError(f"seeds={list(cfg.seeds)} must be a non-empty list of distinct integers")
+    head = cfg.model.head
+    if head != "auto" and head not in VALID_HEADS[cfg.loss.name]:
+        pairs = "; ".join(f"loss={k}: model.head={'|'.join(v)}" for k, v in VALID_HEADS.items())
+        raise ConfigError(
+            f"loss={cfg.loss.name} cannot train model.head={head}. Valid pairs: {pairs} "
+            "(model.head=auto picks one)"
+        )

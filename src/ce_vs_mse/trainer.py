@@ -1,0 +1,129 @@
+"""The one training loop every dataset × model × loss goes through.
+
+R replicas (one per seed) train in lockstep: each step takes one mini-batch per replica
+(from that replica's own shuffled order), runs all R networks with batched matmuls, and
+backpropagates the *sum* of the R mean losses, which gives every replica exactly the
+gradient of its own loss. Nothing leaves the device inside the step loop except at
+logging points.
+
+Logged (see :func:`metric_names`): the training loss (mean over the steps since the last
+log), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output pre-activation (per
+example, i.e. the batch-mean gradient times the batch size), the share of saturated output
+units (∂a/∂z < 0.01) and the learning rate, every ``log_every`` steps and at each epoch
+end; accuracy and evaluation CE and MSE on the full train and test splits at each epoch end
+(and every ``eval_every`` steps); gradient histograms at each epoch end (or every
+``hist_every`` steps).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from tqdm.auto import tqdm
+
+from . import losses, seeding
+from .data import Data
+from .models import ReplicaMLP, head_slope, predict
+from .recorder import Recorder
+
+SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
+
+
+def metric_names(model: ReplicaMLP) -> list[str]:
+    """Every scalar tag a run logs, in column order of metrics.csv."""
+    evals = [f"{split}/{m}" for split in ("train", "test") for m in ("accuracy", "ce", "mse")]
+    grads = [f"grad_norm/{name.removeprefix('layers.')}" for name, _ in model.named_parameters()]
+    return ["train/loss", *evals, *grads, "output/grad_z_abs_mean", "output/saturated_fraction",
+            "lr"]
+
+
+@torch.no_grad()
+def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor, split: str):
+    """Accuracy and evaluation CE/MSE of every replica on (x, y); tensors of shape (R,)."""
+    z = model(x)  # (R, N, K)
+    y = y.expand(z.shape[0], -1)
+    ev = losses.evaluation_losses(z, y, head)
+    return {f"{split}/accuracy": (predict(z) == y).float().mean(-1),
+            f"{split}/ce": ev["ce"], f"{split}/mse": ev["mse"]}
+
+
+def _training_scalars(model, z, loss_sum, n_steps, optimizer, head):
+    """Scalars of the step just taken; z is the output pre-activation, with z.grad kept."""
+    values = {"train/loss": loss_sum / n_steps}
+    for name, p in model.named_parameters():
+        values[f"grad_norm/{name.removeprefix('layers.')}"] = p.grad.flatten(1).norm(dim=1)
+    batch = z.shape[1]
+    values["output/grad_z_abs_mean"] = (z.grad * batch).abs().mean(dim=(1, 2))
+    slope = head_slope(z.detach(), head)
+    values["output/saturated_fraction"] = (slope < SATURATION).float().mean(dim=(1, 2))
+    values["lr"] = torch.tensor(optimizer.param_groups[0]["lr"], device=z.device)
+    return values
+
+
+def make_optimizer(cfg, params) -> torch.optim.Optimizer:
+    if cfg.name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
+                               weight_decay=cfg.weight_decay)
+    if cfg.name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.name!r}")
+
+
+def train(model: ReplicaMLP, head: str, loss: str, data: Data, seeds: list[int],
+          optimizer_cfg, trainer_cfg, recorder: Recorder, desc: str = "") -> int:
+    """Train all replicas for ``trainer_cfg.epochs`` epochs; returns the number of steps run.
+
+    Stops early once every replica has diverged (non-finite training loss).
+    """
+    device = data.x_train.device
+    optimizer = make_optimizer(optimizer_cfg, model.parameters())
+    order_gens = [seeding.generator(s, "order") for s in seeds]
+    n_train, batch = data.x_train.shape[0], trainer_cfg.batch_size
+    steps_per_epoch = math.ceil(n_train / batch)
+    log_every, eval_every = trainer_cfg.log_every, trainer_cfg.eval_every
+    hist_every = trainer_cfg.hist_every
+
+    def evaluate_both() -> dict[str, torch.Tensor]:
+        return {**evaluate(model, head, data.x_train, data.y_train, "train"),
+                **evaluate(model, head, data.x_test, data.y_test, "test")}
+
+    recorder.scalars(0, 0, evaluate_both())
+    loss_sum = torch.zeros(len(seeds), device=device)
+    n_summed, step = 0, 0
+    bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=desc, disable=None, leave=False)
+    for epoch in range(1, trainer_cfg.epochs + 1):
+        order = torch.stack([torch.randperm(n_train, generator=g) for g in order_gens])
+        order = order.to(device)  # (R, N): replica r's shuffled example indices
+        for i in range(steps_per_epoch):
+            idx = order[:, i * batch:(i + 1) * batch]  # (R, B)
+            epoch_end = i == steps_per_epoch - 1
+            log_now = (step + 1) % log_every == 0 or epoch_end
+            z = model(data.x_train[idx])  # (R, B, K)
+            if log_now:
+                z.retain_grad()
+            per_replica = losses.per_example(loss, z, data.y_train[idx], head).mean(-1)  # (R,)
+            optimizer.zero_grad(set_to_none=True)
+            per_replica.sum().backward()
+            optimizer.step()
+            step += 1
+            loss_sum += per_replica.detach()
+            n_summed += 1
+            bar.update()
+            values = {}
+            if log_now:
+                values |= _training_scalars(model, z, loss_sum, n_summed, optimizer, head)
+                loss_sum.zero_()
+                n_summed = 0
+            if epoch_end or (eval_every and step % eval_every == 0):
+                values |= evaluate_both()
+            if values:
+                recorder.scalars(step, epoch, values)
+            if epoch_end or (hist_every and step % hist_every == 0):
+                recorder.histograms(step, {
+                    f"grad/{name.removeprefix('layers.')}": p.grad
+                    for name, p in model.named_parameters()})
+        if all(d is not None for d in recorder.diverged_at):
+            break
+    bar.close()
+    return step
