@@ -8,7 +8,9 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 
 from . import runner, schema
 
@@ -35,8 +37,9 @@ class WhereResults(Callback):
               f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
               f"  TensorBoard: tensorboard --logdir {where}", file=sys.stderr)
 
-    def on_run_end(self, config, **kwargs) -> None:
-        self._tell(config)
+    def on_job_end(self, config, job_return, **kwargs) -> None:
+        if config.hydra.mode == RunMode.RUN and job_return.status == JobStatus.COMPLETED:
+            self._tell(config)
 
     def on_multirun_end(self, config, **kwargs) -> None:
         self._tell(config)
@@ -49,7 +52,10 @@ schema.register()
 def _main(cfg) -> None:
     hc = HydraConfig.get()
     experiment = _experiment_name(hc.runtime.choices.get("experiment"))
-    runner.run(cfg, experiment, list(hc.overrides.task))
+    try:
+        runner.run(cfg, experiment, list(hc.overrides.task))
+    except schema.ConfigError as err:  # a bad value: one line, no traceback, nothing trained
+        sys.exit(f"ce-vs-mse: error: {err}")
 
 
 def main() -> None:

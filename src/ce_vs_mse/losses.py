@@ -17,22 +17,23 @@ import torch.nn.functional as F
 from .models import head_output
 
 
-def targets(y: torch.Tensor, n_units: int) -> torch.Tensor:
-    """One-hot targets (..., B, K); for a single sigmoid unit, the 0/1 label (..., B, 1)."""
-    if n_units == 1:
-        return y.unsqueeze(-1).to(torch.float32)
-    return F.one_hot(y, n_units).to(torch.float32)
+def targets(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Targets shaped and typed like the outputs ``like`` (..., B, K): one-hot rows, or the
+    0/1 label (..., B, 1) for a single sigmoid unit."""
+    if like.shape[-1] == 1:
+        return y.unsqueeze(-1).to(like.dtype)
+    return F.one_hot(y, like.shape[-1]).to(like.dtype)
 
 
 def squared_error(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
     """½ Σ_k (a_k - y_k)² per example, a = head(z). Shape (..., B)."""
     a = head_output(z, head)
-    return 0.5 * (a - targets(y, z.shape[-1])).pow(2).sum(-1)
+    return 0.5 * (a - targets(y, z)).pow(2).sum(-1)
 
 
 def binary_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """-Σ_k [y_k log σ(z_k) + (1-y_k) log(1-σ(z_k))] per example, from logits. Shape (..., B)."""
-    t = targets(y, z.shape[-1])
+    t = targets(y, z)
     return F.binary_cross_entropy_with_logits(z, t, reduction="none").sum(-1)
 
 
@@ -73,7 +74,7 @@ def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor) -> torch.
     linear  + mse:  a - y
     """
     a = head_output(z, head)
-    t = targets(y, z.shape[-1])
+    t = targets(y, z)
     if (head, loss) == ("sigmoid", "mse"):
         return (a - t) * a * (1 - a)
     if (head, loss) in {("sigmoid", "bce"), ("softmax", "ce"), ("linear", "mse")}:

@@ -157,7 +157,9 @@ class Recorder:
         host = {tag: v.detach().cpu() for tag, v in values.items()}
         for r, writer in enumerate(self.writers):
             for tag, v in host.items():
-                writer.histogram(tag, v[r], step)
+                finite = v[r][torch.isfinite(v[r])]  # a diverged replica has NaN gradients
+                if finite.numel():
+                    writer.histogram(tag, finite, step)
 
     def close(self) -> None:
         for writer in self.writers:

@@ -138,8 +138,12 @@ def validate(cfg: Any) -> None:
     bad = [h for h in cfg.model.hidden if not (isinstance(h, int) and h > 0)]
     if bad:
         raise ConfigError(f"model.hidden={list(cfg.model.hidden)}: sizes must be positive integers")
-    if len(cfg.seeds) == 0 or len(set(cfg.seeds)) != len(cfg.seeds):
-        raise ConfigError(f"seeds={list(cfg.seeds)} must be a non-empty list of distinct integers")
+    seeds = list(cfg.seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ConfigError(f"seeds={seeds} must be a non-empty list of distinct, non-negative "
+                          "integers, e.g. seeds=[0,1,2,3,4]")
+    if cfg.dataset.train_limit is not None:
+        _positive("dataset.train_limit", cfg.dataset.train_limit)
     head = cfg.model.head
     if head != "auto" and head not in VALID_HEADS[cfg.loss.name]:
         pairs = "; ".join(f"loss={k}: model.head={'|'.join(v)}" for k, v in VALID_HEADS.items())

@@ -1,0 +1,110 @@
+"""The real ``ce-vs-mse`` command, run as a subprocess: sweeps, run directories, TensorBoard
+event files read back with TensorBoard's own reader, and errors a user sees."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import cli
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+
+def _event_file(run_dir: Path) -> EventAccumulator:
+    events = list(run_dir.glob("events.out.tfevents.*"))
+    assert len(events) == 1, events
+    acc = EventAccumulator(str(events[0]), size_guidance={"scalars": 0, "histograms": 0})
+    acc.Reload()
+    return acc
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """A two-job multirun: CE against MSE on digits, two seeds each, two epochs."""
+    cwd = tmp_path_factory.mktemp("sweep")
+    proc = cli("-m", "loss=ce,mse", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd)
+    return cwd, proc
+
+
+def test_multirun_writes_one_directory_per_job_and_seed(sweep):
+    cwd, proc = sweep
+    runs = sorted(p.parent for p in (cwd / "results/runs").rglob("summary.json"))
+    names = [str(p.relative_to(cwd / "results/runs")) for p in runs]
+    assert len(runs) == 4, names
+    assert {n.split("/")[3] for n in names} == {"ce", "mse"}  # default/<dataset>/<model>/<loss>
+    assert all(n.startswith("default/digits/mlp_32-softmax/") for n in names)
+    assert {n.rsplit("/", 1)[1] for n in names} == {"seed=0", "seed=1"}
+    for run in runs:
+        assert json.loads((run / "summary.json").read_text())["status"] == "done"
+        assert (run / "config.yaml").exists()
+    assert "tensorboard --logdir results/runs" in proc.stderr
+
+
+def test_event_files_carry_per_layer_gradient_norms_and_match_metrics_csv(sweep):
+    cwd, _ = sweep
+    for summary in (cwd / "results/runs").rglob("summary.json"):
+        run = summary.parent
+        acc = _event_file(run)
+        tags = set(acc.Tags()["scalars"])
+        for layer in ("layer1.weight", "layer1.bias", "output.weight", "output.bias"):
+            assert f"grad_norm/{layer}" in tags
+            assert f"grad/{layer}" in acc.Tags()["histograms"]
+        metrics = pd.read_csv(run / "metrics.csv")
+        assert set(metrics.columns) - {"step", "epoch"} == tags
+        # The same numbers in both places.
+        tb = [(e.step, e.value) for e in acc.Scalars("grad_norm/output.weight")]
+        csv = metrics.dropna(subset=["grad_norm/output.weight"])
+        assert [s for s, _ in tb] == csv["step"].tolist()
+        assert [v for _, v in tb] == pytest.approx(csv["grad_norm/output.weight"].tolist())
+
+
+def test_hparams_live_in_the_run_itself_without_stray_runs(sweep):
+    cwd, _ = sweep
+    for summary in (cwd / "results/runs").rglob("summary.json"):
+        run = summary.parent
+        assert [p for p in run.iterdir() if p.is_dir()] == []
+        plugins = _event_file(run).PluginTagToContent("hparams")
+        assert "_hparams_/session_start_info" in plugins
+
+
+def test_a_finished_run_is_skipped_when_run_again(sweep):
+    cwd, _ = sweep
+    before = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}
+    proc = cli("loss=ce", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd)
+    assert "2 of 2 seeds already done, skipped" in proc.stderr + proc.stdout
+    after = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}
+    assert before == after
+
+
+def test_quickstart_experiment_sweeps_ce_against_mse(tmp_path):
+    proc = cli("experiment=quickstart", "trainer.epochs=1", cwd=tmp_path)
+    summaries = [json.loads(p.read_text())
+                 for p in (tmp_path / "results/runs/quickstart").rglob("summary.json")]
+    assert {s["run"].split("/")[2] for s in summaries} == {"ce", "mse"}
+    assert all(s["status"] == "done" for s in summaries)
+    assert "Results: results/runs/quickstart" in proc.stderr
+
+
+def test_help_and_cfg_show_the_configuration(tmp_path):
+    help_text = cli("--help", cwd=tmp_path).stdout
+    for group in ("dataset:", "model:", "loss:", "optimizer:", "experiment:"):
+        assert group in help_text
+    assert "quickstart" in help_text
+    job = cli("--cfg", "job", "loss=mse", "optimizer.lr=3.0", cwd=tmp_path).stdout
+    assert "name: mse" in job and "lr: 3.0" in job
+    assert not (tmp_path / "results/runs").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["loss=ce", "model.head=sigmoid"], "ce-vs-mse: error: loss=ce cannot train model.head="
+                                        "sigmoid. Valid pairs"),
+    (["dataset=imagenet"], "Could not find 'dataset/imagenet'"),
+    (["model.hidden_sizes=[3]"], "Key 'hidden_sizes' not in 'ModelConfig'"),
+    (["optimizer.lr=fast"], "Value 'fast' of type 'str' could not be converted to Float"),
+])
+def test_bad_input_is_reported_in_one_place_and_nothing_is_trained(tmp_path, args, message):
+    proc = cli(*args, cwd=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results/runs").exists()

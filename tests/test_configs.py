@@ -1,0 +1,100 @@
+"""Every valid dataset × model × loss composes and trains; every bad value fails early with
+a message that names it and the valid choices, before anything is written."""
+
+import json
+import math
+
+import pytest
+import torch
+from conftest import read_metrics
+
+from ce_vs_mse import runner
+from ce_vs_mse.schema import VALID_HEADS, ConfigError
+
+EMBEDDED = ["breast_cancer", "digits", "blobs", "moons", "xor"]
+SMALL = ["dataset.n_samples=300", "trainer.epochs=3", "trainer.batch_size=32", "seeds=[0,1]"]
+
+
+@pytest.mark.parametrize("dataset", EMBEDDED)
+@pytest.mark.parametrize("model", ["logreg", "mlp"])
+@pytest.mark.parametrize("loss", ["mse", "bce", "ce"])
+def test_every_combination_composes_and_trains(make_cfg, dataset, model, loss):
+    cfg = make_cfg(f"dataset={dataset}", f"model={model}", f"loss={loss}", *SMALL)
+    run_dirs = runner.run(cfg)
+    assert len(run_dirs) == 2
+    for run_dir in run_dirs:
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["status"] == "done"
+        assert summary["head"] in VALID_HEADS[loss]
+        m = read_metrics(run_dir)
+        assert m["train/loss"].dropna().map(math.isfinite).all()
+        ce = m["train/ce"].dropna()
+        assert ce.iloc[-1] != ce.iloc[0]  # the weights moved
+        if dataset != "xor":  # XOR starts on a plateau that a few dozen steps do not leave
+            assert ce.iloc[-1] < ce.iloc[0]
+
+
+@pytest.mark.parametrize("head", ["sigmoid", "softmax", "linear"])
+def test_squared_error_trains_every_head(make_cfg, head):
+    run_dir = runner.run(make_cfg("loss=mse", f"model.head={head}", "trainer.epochs=2",
+                                  "optimizer.lr=0.05"))[0]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["head"] == head and summary["status"] == "done"
+
+
+def test_a_diverging_run_is_recorded_as_diverged(make_cfg):
+    run_dir = runner.run(make_cfg("loss=mse", "model.head=linear", "optimizer.lr=100",
+                                  "trainer.epochs=2"))[0]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+    assert 0 < summary["diverged_at_step"] <= summary["steps"]
+
+
+BAD = [
+    (["loss=ce", "model.head=sigmoid"], "loss=ce cannot train model.head=sigmoid.*Valid pairs"),
+    (["loss=bce", "model.head=softmax"], "loss=bce cannot train model.head=softmax.*Valid pairs"),
+    (["optimizer.lr=0"], "optimizer.lr=0.0 must be greater than 0"),
+    (["optimizer.lr=-0.1"], "optimizer.lr=-0.1 must be greater than 0"),
+    (["trainer.batch_size=0"], "trainer.batch_size=0 must be greater than 0"),
+    (["trainer.epochs=-1"], "trainer.epochs=-1 must be greater than 0"),
+    (["trainer.batch_size=100000"], "trainer.batch_size=100000 is larger than the training"),
+    (["model.hidden=[0]"], r"model.hidden=\[0\]: sizes must be positive integers"),
+    (["model.hidden=[16,-2]"], r"model.hidden=\[16, -2\]: sizes must be positive integers"),
+    (["model=logreg", "model.hidden=[8]"], "model=logreg has no hidden layer"),
+    (["model.activation=swish"], "model.activation='swish' is not valid; choose one of: sigmoid"),
+    (["model.head=tanh"], "model.head='tanh' is not valid; choose one of: auto, sigmoid"),
+    (["model.init=ones"], "model.init='ones' is not valid; choose one of: xavier"),
+    (["model.init_scale=0"], "model.init_scale=0.0 must be greater than 0"),
+    (["optimizer.name=rmsprop"], "optimizer='rmsprop' is not valid; choose one of: sgd, adam"),
+    (["device=tpu"], "device='tpu' is not valid; choose one of: auto, cpu, cuda"),
+    (["seeds=[]"], "seeds=.* must be a non-empty list"),
+    (["seeds=[1,1]"], "seeds=.* must be a non-empty list of distinct"),
+    (["seeds=[-1]"], "seeds=.* must be .*non-negative"),
+    (["dataset.test_fraction=1.5"], r"dataset.test_fraction=1.5 must be in \(0, 1\)"),
+    (["dataset.train_limit=0"], "dataset.train_limit=0 must be greater than 0"),
+    (["dataset=mnist", "dataset.data_dir=/no/such/dir"], "mnist is not on disk under "
+     "dataset.data_dir='/no/such/dir'.*download=True"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", BAD, ids=[" ".join(o) for o, _ in BAD])
+def test_bad_values_fail_before_any_work(make_cfg, results_dir, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        runner.run(make_cfg(*overrides))
+    assert not results_dir.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error_and_auto_falls_back(make_cfg, results_dir):
+    with pytest.raises(ConfigError, match="device=cuda but no CUDA GPU is visible"):
+        runner.run(make_cfg("device=cuda"))
+    run_dir = runner.run(make_cfg("device=auto", "trainer.epochs=1"))[0]
+    assert json.loads((run_dir / "summary.json").read_text())["device"] == "cpu"
+
+
+def test_unwritable_results_dir_is_a_clear_error(make_cfg, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="results_dir=.*cannot be written"):
+        runner.run(make_cfg(f"results_dir={blocker}/runs"))
+    assert blocker.read_text() == "not a directory"

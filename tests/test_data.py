@@ -1,0 +1,91 @@
+"""Datasets: splits, standardisation on the training split only, and the torchvision
+loaders reading real-format files that the tests write themselves."""
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import read_metrics
+
+from ce_vs_mse import data as datasets
+from ce_vs_mse import runner
+from ce_vs_mse.schema import ConfigError
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` (uint8) in the IDX format of MNIST's distribution files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I",
+                                                                       *array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def write_mnist(root: Path, folder: str, n_train: int = 120, n_test: int = 40, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, n)
+        images = rng.integers(0, 40, (n, 28, 28))
+        images[np.arange(n), labels, :] = 255  # class k lights row k: learnable
+        write_idx(root / folder / "raw" / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(root / folder / "raw" / f"{prefix}-labels-idx1-ubyte", labels)
+    return labels
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+def test_torchvision_loader_reads_idx_files(make_cfg, tmp_path, name, folder):
+    write_mnist(tmp_path / "data", folder)
+    cfg = make_cfg(f"dataset={name}", f"dataset.data_dir={tmp_path / 'data'}")
+    d = datasets.load(cfg.dataset)
+    assert d.x_train.shape == (120, 784) and d.x_test.shape == (40, 784)
+    assert d.x_train.dtype == torch.float32 and d.y_train.dtype == torch.int64
+    assert d.n_classes == 10
+    # Standardised with the training split's statistics only.
+    assert d.x_train.mean(0).abs().max() < 1e-4
+
+
+def test_mnist_trains_end_to_end_from_idx_files(make_cfg, tmp_path):
+    write_mnist(tmp_path / "data", "MNIST", n_train=200, n_test=50)
+    cfg = make_cfg("dataset=mnist", f"dataset.data_dir={tmp_path / 'data'}", "model.hidden=[30]",
+                   "trainer.epochs=5", "trainer.batch_size=10", "optimizer.lr=0.5")
+    m = read_metrics(runner.run(cfg)[0])
+    assert m["test/accuracy"].dropna().iloc[-1] > 0.8
+
+
+def test_missing_torchvision_files_say_how_to_get_them(make_cfg, tmp_path):
+    (tmp_path / "empty").mkdir()
+    cfg = make_cfg("dataset=cifar10", f"dataset.data_dir={tmp_path / 'empty'}")
+    with pytest.raises(ConfigError, match=r"cifar10 is not on disk.*CIFAR10\(.*download=True"):
+        datasets.load(cfg.dataset)
+
+
+def test_standardisation_uses_the_training_split_only(make_cfg):
+    cfg = make_cfg("dataset=breast_cancer")
+    d = datasets.load(cfg.dataset)
+    raw = datasets.load(make_cfg("dataset=breast_cancer", "dataset.standardize=false").dataset)
+    mean, std = raw.x_train.mean(0), raw.x_train.std(0, unbiased=False)
+    torch.testing.assert_close(d.x_test, (raw.x_test - mean) / std, atol=1e-4, rtol=1e-4)
+    assert d.x_train.mean(0).abs().max() < 1e-5
+    assert d.x_test.mean(0).abs().max() > 1e-3  # the test split is not re-centred
+
+
+@pytest.mark.parametrize("name,n,classes", [("breast_cancer", 569, 2), ("digits", 1797, 10),
+                                            ("blobs", 1000, 3), ("moons", 1000, 2),
+                                            ("xor", 1000, 2)])
+def test_embedded_datasets_split_stratified(make_cfg, name, n, classes):
+    d = datasets.load(make_cfg(f"dataset={name}").dataset)
+    assert d.x_train.shape[0] + d.x_test.shape[0] == n
+    assert d.x_test.shape[0] == pytest.approx(0.2 * n, abs=1)
+    assert d.n_classes == classes
+    share_train = torch.bincount(d.y_train, minlength=classes) / d.y_train.numel()
+    share_test = torch.bincount(d.y_test, minlength=classes) / d.y_test.numel()
+    assert (share_train - share_test).abs().max() < 0.02
+
+
+def test_generated_datasets_follow_their_parameters(make_cfg):
+    a = datasets.load(make_cfg("dataset=moons", "dataset.n_samples=200").dataset)
+    b = datasets.load(make_cfg("dataset=moons", "dataset.n_samples=200").dataset)
+    c = datasets.load(make_cfg("dataset=moons", "dataset.n_samples=200", "dataset.seed=1").dataset)
+    assert a.x_train.shape[0] + a.x_test.shape[0] == 200
+    assert torch.equal(a.x_train, b.x_train) and not torch.equal(a.x_train, c.x_train)

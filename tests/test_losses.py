@@ -1,0 +1,77 @@
+"""Losses and their gradients at z against autograd and the formulas of SCIENCE.md §2."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ce_vs_mse import losses
+
+PAIRS = [("sigmoid", "mse"), ("sigmoid", "bce"), ("softmax", "ce"), ("softmax", "mse"),
+         ("linear", "mse")]
+
+
+def _batch(units: int, scale: float = 4.0, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    z = (torch.randn(3, 7, units, generator=g, dtype=torch.float64) * scale)
+    y = torch.randint(0, max(units, 2), (3, 7), generator=g)
+    return z, y
+
+
+# Every head/loss pair with several units, and the single sigmoid unit of a binary problem.
+CASES = [(h, loss, 4) for h, loss in PAIRS] + [("sigmoid", "mse", 1), ("sigmoid", "bce", 1)]
+
+
+@pytest.mark.parametrize("head,loss,units", CASES)
+def test_autograd_gradient_at_z_matches_closed_form(head, loss, units):
+    z, y = _batch(units)
+    z.requires_grad_(True)
+    losses.per_example(loss, z, y, head).sum().backward()
+    expected = losses.grad_wrt_z(loss, head, z.detach(), y)
+    torch.testing.assert_close(z.grad, expected, atol=1e-10, rtol=1e-8)
+
+
+def test_squared_error_gradient_vanishes_when_sigmoid_saturates_and_bce_does_not():
+    # Confidently wrong: target 0, z = 8 (a ≈ 0.9997).
+    z, y = torch.tensor([[8.0]]), torch.tensor([0])
+    mse = losses.grad_wrt_z("mse", "sigmoid", z, y).item()
+    bce = losses.grad_wrt_z("bce", "sigmoid", z, y).item()
+    a = torch.sigmoid(torch.tensor(8.0)).item()
+    assert mse == pytest.approx(a * a * (1 - a))
+    assert bce == pytest.approx(a)
+    assert mse < 1e-3 * bce
+
+
+def test_squared_error_sums_over_units_not_means():
+    # SCIENCE.md §4: ½ Σ_k (a_k - y_k)², whereas torch's mse_loss also divides by K.
+    z, y = _batch(10)
+    a = torch.softmax(z, -1)
+    t = F.one_hot(y, 10).double()
+    expected = 0.5 * 10 * F.mse_loss(a, t, reduction="none").mean(-1)
+    torch.testing.assert_close(losses.squared_error(z, y, "softmax"), expected)
+
+
+def test_logit_losses_stay_finite_when_saturated():
+    z = torch.tensor([[[1000.0, -1000.0]], [[-1000.0, 1000.0]]], requires_grad=True)
+    y = torch.tensor([[1], [0]])
+    ce = losses.cross_entropy(z, y)
+    bce = losses.binary_cross_entropy(z[..., :1], y)
+    (ce.sum() + bce.sum()).backward()
+    assert torch.isfinite(ce).all() and torch.isfinite(bce).all()
+    assert ce[0, 0].item() == pytest.approx(2000.0)
+    assert torch.isfinite(z.grad).all()
+
+
+def test_two_way_softmax_ce_equals_sigmoid_bce_of_the_difference():
+    z, y = _batch(2)
+    ce = losses.cross_entropy(z, y)
+    bce = losses.binary_cross_entropy((z[..., 1] - z[..., 0]).unsqueeze(-1), y)
+    torch.testing.assert_close(ce, bce)
+
+
+def test_evaluation_losses_match_training_losses_of_the_same_head():
+    z, y = _batch(5)
+    ev = losses.evaluation_losses(z, y, "softmax")
+    torch.testing.assert_close(ev["ce"], losses.per_example("ce", z, y, "softmax").mean(-1))
+    torch.testing.assert_close(ev["mse"], losses.per_example("mse", z, y, "softmax").mean(-1))
+    ev = losses.evaluation_losses(z, y, "sigmoid")
+    torch.testing.assert_close(ev["ce"], losses.per_example("bce", z, y, "sigmoid").mean(-1))

@@ -1,0 +1,75 @@
+"""The shared trainer: replicas equal their seed trained alone; seeds pair runs up across
+losses; the logged output gradient is the autograd gradient at z."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import read_metrics
+
+from ce_vs_mse import data as datasets
+from ce_vs_mse import losses, models, runner, seeding
+
+FAST = ["trainer.epochs=2", "trainer.log_every=5"]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_replica_equals_its_seed_trained_alone(make_cfg, results_dir, optimizer):
+    together = runner.run(make_cfg(*FAST, f"optimizer={optimizer}", "seeds=[0,1,2]"))
+    alone = runner.run(make_cfg(*FAST, f"optimizer={optimizer}", "seeds=[1]",
+                                f"results_dir={results_dir}/alone"))
+    a, b = read_metrics(together[1]), read_metrics(alone[0])
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) > 10
+    np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-5, atol=1e-5)
+    # ... and the seeds really are different replicas.
+    c = read_metrics(together[0])
+    assert not np.allclose(a["train/loss"].dropna(), c["train/loss"].dropna())
+
+
+def test_same_seed_same_start_and_batch_order_whatever_the_loss(make_cfg):
+    ce = runner.run(make_cfg(*FAST, "loss=ce", "seeds=[3]"))[0]
+    mse = runner.run(make_cfg(*FAST, "loss=mse", "seeds=[3]"))[0]
+    assert ce != mse
+    m_ce, m_mse = read_metrics(ce), read_metrics(mse)
+    # Step 0 evaluates the untrained network: identical initial weights give identical numbers.
+    evals = ["train/accuracy", "train/ce", "train/mse", "test/accuracy", "test/ce", "test/mse"]
+    pd_row = (m_ce.iloc[0][evals] - m_mse.iloc[0][evals]).abs()
+    assert (pd_row < 1e-7).all()
+    assert m_ce.iloc[-1]["test/ce"] != m_mse.iloc[-1]["test/ce"]  # and then they train apart
+
+
+def test_batch_order_stream_is_independent_of_init_stream():
+    a = torch.randperm(100, generator=seeding.generator(0, "order"))
+    b = torch.randperm(100, generator=seeding.generator(0, "init"))
+    c = torch.randperm(100, generator=seeding.generator(0, "order"))
+    assert torch.equal(a, c) and not torch.equal(a, b)
+
+
+def test_logged_output_gradient_is_the_per_example_gradient_at_z(make_cfg):
+    """Reproduce step 1 by hand and compare with the logged mean |∂ℓ/∂z|."""
+    cfg = make_cfg("dataset=breast_cancer", "model=logreg", "loss=mse", "trainer.log_every=1",
+                   "trainer.epochs=1", "seeds=[4]")
+    run_dir = runner.run(cfg)[0]
+    logged = read_metrics(run_dir).set_index("step").loc[1, "output/grad_z_abs_mean"]
+
+    data = datasets.load(cfg.dataset)
+    model, head = models.build(cfg, data.n_features, data.n_classes, [4])
+    order = torch.randperm(data.x_train.shape[0], generator=seeding.generator(4, "order"))
+    idx = order[: cfg.trainer.batch_size].unsqueeze(0)
+    z = model(data.x_train[idx])
+    y = data.y_train[idx]
+    expected = losses.grad_wrt_z("mse", head, z.detach(), y).abs().mean().item()
+    assert head == "sigmoid" and z.shape[-1] == 1
+    assert logged == pytest.approx(expected, rel=1e-5)
+
+
+def test_summary_reports_steps_to_target_from_the_logged_curve(make_cfg):
+    run_dir = runner.run(make_cfg(*FAST, "trainer.target_accuracy=0.5", "seeds=[0]"))[0]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    m = read_metrics(run_dir).dropna(subset=["test/accuracy"])
+    first = m[m["test/accuracy"] >= 0.5].iloc[0]
+    assert summary["status"] == "done"
+    assert summary["steps_to_target"] == first["step"]
+    assert summary["epochs_to_target"] == first["epoch"]
+    assert summary["final"]["test/accuracy"] == pytest.approx(m["test/accuracy"].iloc[-1])
