@@ -60,6 +60,8 @@ def _generated_or_sklearn(cfg) -> tuple[np.ndarray, np.ndarray]:
         return skds.make_moons(n_samples=cfg.n_samples, noise=cfg.noise, random_state=cfg.seed)
     if name == "xor":
         return _xor(cfg.n_samples, cfg.noise, cfg.seed)
+    if name == "neuron":  # Nielsen ch. 3: one input x = 1 whose target is y = 0
+        return np.ones((1, 1)), np.zeros(1, dtype=np.int64)
     raise ConfigError(f"dataset={name!r} is not an in-memory dataset")
 
 
@@ -97,6 +99,10 @@ def load(cfg) -> Data:
     """Load the dataset that ``cfg`` (a DatasetConfig) names, split and standardised, on CPU."""
     if cfg.name in TORCHVISION:
         x_train, y_train, x_test, y_test = _torchvision(cfg)
+    elif cfg.name == "neuron":  # one example: it is the training and the test set
+        x, y = _generated_or_sklearn(cfg)
+        x_train = x_test = x.astype(np.float32)
+        y_train = y_test = y
     else:
         x, y = _generated_or_sklearn(cfg)
         x_train, x_test, y_train, y_test = train_test_split(
@@ -109,7 +115,7 @@ def load(cfg) -> Data:
         std = x_train.std(axis=0)
         std[std < 1e-8] = 1.0  # constant features (e.g. MNIST's border pixels) stay constant
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    n_classes = max(2, int(max(y_train.max(), y_test.max())) + 1)
     as_t = torch.from_numpy
     return Data(as_t(np.ascontiguousarray(x_train, dtype=np.float32)), as_t(y_train),
                 as_t(np.ascontiguousarray(x_test, dtype=np.float32)), as_t(y_test), n_classes)

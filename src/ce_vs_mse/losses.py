@@ -42,8 +42,21 @@ def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -torch.log_softmax(z, dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
 
 
-def per_example(loss: str, z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
-    """The training loss ``loss`` (mse | bce | ce) of each example. Shape (..., B)."""
+def rescaled_square(z: torch.Tensor, y: torch.Tensor, k: float, M: float) -> torch.Tensor:
+    """Hui & Belkin's (2021) square loss on linear outputs, ½[k (z_c - M)² + Σ_{i≠c} z_i²] per
+    example (c the true class). Their 1/C factor is replaced by the suite's ½, which only
+    rescales η. k = M = 1 is plain squared error on a linear head. Shape (..., B)."""
+    t = targets(y, z)
+    weight = 1 + (k - 1) * t
+    return 0.5 * (weight * (z - M * t).pow(2)).sum(-1)
+
+
+def per_example(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
+                k: float = 1.0, M: float = 1.0) -> torch.Tensor:
+    """The training loss ``loss`` (mse | bce | ce | sq_rescaled) of each example. Shape (..., B).
+    ``k`` and ``M`` are used by ``sq_rescaled`` only."""
+    if loss == "sq_rescaled":
+        return rescaled_square(z, y, k, M)
     if loss == "mse":
         return squared_error(z, y, head)
     if loss == "bce":
@@ -64,7 +77,8 @@ def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, 
     return {"ce": ce.mean(-1), "mse": squared_error(z, y, head).mean(-1)}
 
 
-def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,
+               k: float = 1.0, M: float = 1.0) -> torch.Tensor:
     """∂ℓ/∂z per example, in closed form (SCIENCE.md §2). Shape of z.
 
     sigmoid + mse:  (a - y) σ'(z), σ'(z) = a(1 - a)      <- vanishes when σ saturates
@@ -72,6 +86,7 @@ def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor) -> torch.
     softmax + ce:   p - y
     softmax + mse:  p_k [(p_k - y_k) - Σ_j (p_j - y_j) p_j]
     linear  + mse:  a - y
+    linear  + sq_rescaled: w_k (z_k - M y_k), w_k = k for the true class, 1 otherwise
     """
     a = head_output(z, head)
     t = targets(y, z)
@@ -79,6 +94,8 @@ def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor) -> torch.
         return (a - t) * a * (1 - a)
     if (head, loss) in {("sigmoid", "bce"), ("softmax", "ce"), ("linear", "mse")}:
         return a - t
+    if (head, loss) == ("linear", "sq_rescaled"):
+        return (1 + (k - 1) * t) * (z - M * t)
     if (head, loss) == ("softmax", "mse"):
         return a * ((a - t) - ((a - t) * a).sum(-1, keepdim=True))
     raise ValueError(f"no closed form for head={head!r} with loss={loss!r}")

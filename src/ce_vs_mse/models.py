@@ -26,6 +26,8 @@ def resolve_head(head: str, loss: str, n_classes: int) -> str:
         return head
     if loss == "ce":
         return "softmax"
+    if loss == "sq_rescaled":
+        return "linear"
     if loss == "bce" or n_classes == 2:
         return "sigmoid"
     return "softmax"
@@ -85,15 +87,20 @@ class ReplicaMLP(nn.Module):
     """
 
     def __init__(self, sizes: list[int], activation: str, seeds: list[int],
-                 init: str = "xavier", init_scale: float = 1.0):
+                 init: str = "xavier", init_scale: float = 1.0,
+                 constant: tuple[float, float] = (0.0, 0.0)):
         super().__init__()
         self.activation = ACTIVATION[activation]
         gens = [seeding.generator(s, "init") for s in seeds]
         layers = {}
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             name = "output" if i == len(sizes) - 2 else f"layer{i + 1}"
-            weight = torch.stack([_init_weight(fan_in, fan_out, init, g) for g in gens])
-            bias = torch.zeros(len(seeds), fan_out)
+            if init == "constant":  # e.g. Nielsen's single neuron: w = b = 2.0
+                weight = torch.full((len(seeds), fan_in, fan_out), constant[0])
+                bias = torch.full((len(seeds), fan_out), constant[1])
+            else:
+                weight = torch.stack([_init_weight(fan_in, fan_out, init, g) for g in gens])
+                bias = torch.zeros(len(seeds), fan_out)
             if init == "normal":  # Nielsen draws biases from N(0, 1) too
                 bias = torch.stack([torch.randn(fan_out, generator=g) for g in gens])
             layers[name] = ReplicaLinear(weight * init_scale, bias)
@@ -112,7 +119,7 @@ def build(cfg, n_features: int, n_classes: int, seeds: list[int]) -> tuple[Repli
     head = resolve_head(cfg.model.head, cfg.loss.name, n_classes)
     sizes = [n_features, *cfg.model.hidden, n_outputs(head, n_classes)]
     model = ReplicaMLP(sizes, cfg.model.activation, list(seeds), cfg.model.init,
-                       cfg.model.init_scale)
+                       cfg.model.init_scale, (cfg.model.init_weight, cfg.model.init_bias))
     return model, head
 
 

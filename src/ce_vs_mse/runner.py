@@ -46,6 +46,7 @@ def _hparams(cfg, head: str, seed: int) -> dict:
     return {"dataset": cfg.dataset.name, "model": cfg.model.name,
             "hidden": str(list(cfg.model.hidden)), "activation": cfg.model.activation,
             "head": head, "init": cfg.model.init, "init_scale": cfg.model.init_scale,
+            "init_weight": cfg.model.init_weight, "init_bias": cfg.model.init_bias,
             "loss": cfg.loss.name, "optimizer": cfg.optimizer.name, "lr": cfg.optimizer.lr,
             "batch_size": cfg.trainer.batch_size, "epochs": cfg.trainer.epochs, "seed": seed}
 
@@ -81,7 +82,7 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
 
     start = time.perf_counter()
     try:
-        steps = trainer.train(model, head, cfg.loss.name, data, todo, cfg.optimizer, cfg.trainer,
+        steps = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
                               rec, desc=f"{experiment}/{name}")
     finally:
         rec.close()
@@ -92,6 +93,7 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
             "status": "diverged" if diverged is not None else "done",
             "diverged_at_step": diverged,
             "experiment": experiment, "run": name, "seed": s, "head": head,
+            "params": _hparams(cfg, head, s),
             "overrides": list(overrides), "steps": steps,
             "target_accuracy": cfg.trainer.target_accuracy,
             "steps_to_target": reached[0] if reached else None,

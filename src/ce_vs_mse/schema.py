@@ -14,18 +14,20 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "mnist", "fashion_mnist", "cifar10")
+DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist", "fashion_mnist",
+            "cifar10")
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 HEADS = ("auto", "sigmoid", "softmax", "linear")
-INITS = ("xavier", "lecun", "kaiming", "normal")
-LOSSES = ("mse", "bce", "ce")
+INITS = ("xavier", "lecun", "kaiming", "normal", "constant")
+LOSSES = ("mse", "bce", "ce", "sq_rescaled")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 
 # Which output head each loss may train. ``auto`` picks the first entry (for mse: sigmoid
 # on a binary dataset, softmax otherwise; see models.resolve_head).
-VALID_HEADS = {"mse": ("sigmoid", "softmax", "linear"), "bce": ("sigmoid",), "ce": ("softmax",)}
+VALID_HEADS = {"mse": ("sigmoid", "softmax", "linear"), "bce": ("sigmoid",), "ce": ("softmax",),
+               "sq_rescaled": ("linear",)}
 
 
 @dataclass
@@ -52,11 +54,15 @@ class ModelConfig:
     head: str = "auto"
     init: str = "xavier"
     init_scale: float = 1.0
+    init_weight: float = 0.0  # init=constant only: every weight
+    init_bias: float = 0.0  # init=constant only: every bias
 
 
 @dataclass
 class LossConfig:
     name: str = MISSING
+    k: float = 1.0  # sq_rescaled only: weight of the true class's term (Hui & Belkin 2021)
+    M: float = 1.0  # sq_rescaled only: target value of the true class's output
 
 
 @dataclass

@@ -70,7 +70,7 @@ def make_optimizer(cfg, params) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {cfg.name!r}")
 
 
-def train(model: ReplicaMLP, head: str, loss: str, data: Data, seeds: list[int],
+def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
           optimizer_cfg, trainer_cfg, recorder: Recorder, desc: str = "") -> int:
     """Train all replicas for ``trainer_cfg.epochs`` epochs; returns the number of steps run.
 
@@ -102,7 +102,8 @@ def train(model: ReplicaMLP, head: str, loss: str, data: Data, seeds: list[int],
             z = model(data.x_train[idx])  # (R, B, K)
             if log_now:
                 z.retain_grad()
-            per_replica = losses.per_example(loss, z, data.y_train[idx], head).mean(-1)  # (R,)
+            per_replica = losses.per_example(loss_cfg.name, z, data.y_train[idx], head,
+                                             loss_cfg.k, loss_cfg.M).mean(-1)  # (R,)
             optimizer.zero_grad(set_to_none=True)
             per_replica.sum().backward()
             optimizer.step()
