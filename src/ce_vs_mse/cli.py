@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -43,6 +44,13 @@ class WhereResults(Callback):
 
     def on_multirun_end(self, config, **kwargs) -> None:
         self._tell(config)
+        experiment = _experiment_name(config.hydra.runtime.choices.get("experiment"))
+        failed = [str(p.parent) for p in sorted((Path(config.results_dir) / experiment)
+                                                 .rglob("summary.json"))
+                  if json.loads(p.read_text()).get("status") == "failed"]
+        if failed:
+            sys.exit("ce-vs-mse: error: these runs failed (see 'error' in their summary.json):\n"
+                     + "\n".join(f"  {f}" for f in failed))
 
 
 schema.register()
@@ -56,6 +64,10 @@ def _main(cfg) -> None:
         runner.run(cfg, experiment, list(hc.overrides.task))
     except schema.ConfigError as err:  # a bad value: one line, no traceback, nothing trained
         sys.exit(f"ce-vs-mse: error: {err}")
+    except runner.RunFailed as err:
+        if hc.mode == RunMode.RUN:
+            sys.exit(f"ce-vs-mse: error: run failed: {err}")
+        # In a sweep the other jobs go on; WhereResults lists the failures at the end.
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
 # Keys that do not change what a run computes, so they stay out of its name and hash.
-NOT_IN_NAME = ("seeds", "device", "results_dir", "trainer.skip_done")
+NOT_IN_NAME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done")
 # Overrides already spelt out by the readable part of the name.
 IN_READABLE_NAME = ("dataset", "model", "loss", "optimizer", "optimizer.lr", "experiment", "pair")
 SUMMARY = "summary.json"
@@ -72,6 +72,8 @@ def read_summary(run_dir: Path) -> dict | None:
 
 
 def is_done(run_dir: Path) -> bool:
+    """Finished for good: trained to the end, or stopped because it diverged. A ``failed``
+    run (an error) is not done: it is tried again."""
     summary = read_summary(run_dir)
     return summary is not None and summary.get("status") in ("done", "diverged")
 
@@ -80,6 +82,7 @@ def clear(run_dir: Path) -> None:
     """Remove what an unfinished earlier attempt left, so the run starts over cleanly."""
     for path in run_dir.glob("*"):
         if path.is_file() and (path.name.startswith("events.out.tfevents")
+                               or path.name.endswith((".tmp", ".partial"))
                                or path.name in ("metrics.csv", SUMMARY, "config.yaml")):
             path.unlink()
 
@@ -93,7 +96,10 @@ class RunWriter:
         self.run_dir = run_dir
         self.tags = tags
         self.tb = SummaryWriter(log_dir=str(run_dir))
-        self._csv_file = open(run_dir / "metrics.csv", "w", newline="")  # noqa: SIM115
+        # Written as metrics.csv.partial and renamed when the run ends: a metrics.csv is
+        # always complete.
+        self._partial = run_dir / "metrics.csv.partial"
+        self._csv_file = open(self._partial, "w", newline="")  # noqa: SIM115
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(["step", "epoch", *tags])
 
@@ -115,6 +121,7 @@ class RunWriter:
     def close(self) -> None:
         self.tb.close()
         self._csv_file.close()
+        os.replace(self._partial, self.run_dir / "metrics.csv")
 
 
 def _fmt(value: float | None) -> str:
@@ -162,5 +169,6 @@ class Recorder:
                     writer.histogram(tag, finite, step)
 
     def close(self) -> None:
+        """Finish every run's files (metrics.csv appears only now)."""
         for writer in self.writers:
             writer.close()

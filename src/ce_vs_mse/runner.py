@@ -14,12 +14,16 @@ import torch
 from omegaconf import OmegaConf
 
 from . import data as datasets
-from . import models, recorder, trainer
+from . import models, provenance, recorder, trainer
 from .schema import ConfigError, validate
 
 log = logging.getLogger(__name__)
 
 HPARAM_METRICS = ["test/accuracy", "train/accuracy", "test/ce", "test/mse", "train/loss"]
+
+
+class RunFailed(RuntimeError):
+    """Training raised; the seeds' summary.json files say ``failed`` and carry the error."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -55,6 +59,10 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
     """Train ``cfg`` for every seed in ``cfg.seeds``; returns the seeds' run directories."""
     validate(cfg)
     device = resolve_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    # The same config and seed give identical numbers (on CPU; CUDA kernels may still differ).
+    torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     data = datasets.load(cfg.dataset)
     if cfg.trainer.batch_size > data.x_train.shape[0]:
         raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
@@ -80,20 +88,27 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
         (writer.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(seed_cfg, resolve=True))
         writer.hparams(_hparams(cfg, head, s), HPARAM_METRICS)
 
+    origin = provenance.collect()
     start = time.perf_counter()
+    error, steps = None, 0
     try:
         steps = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
                               rec, desc=f"{experiment}/{name}")
+    except Exception as err:  # recorded in summary.json; KeyboardInterrupt leaves no summary
+        error = f"{type(err).__name__}: {err}"
+        log.exception("%s failed", name)
     finally:
         rec.close()
     wall = time.perf_counter() - start
     for r, s in enumerate(todo):
         reached, diverged = rec.reached[r], rec.diverged_at[r]
+        status = "failed" if error else "diverged" if diverged is not None else "done"
+        # summary.json is written last, atomically: its presence marks the run finished.
         recorder.write_json_atomic(run_dirs[s] / recorder.SUMMARY, {
-            "status": "diverged" if diverged is not None else "done",
+            "status": status, "error": error,
             "diverged_at_step": diverged,
             "experiment": experiment, "run": name, "seed": s, "head": head,
-            "params": _hparams(cfg, head, s),
+            "params": _hparams(cfg, head, s), "provenance": origin,
             "overrides": list(overrides), "steps": steps,
             "target_accuracy": cfg.trainer.target_accuracy,
             "steps_to_target": reached[0] if reached else None,
@@ -102,5 +117,7 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
             "wall_time_s": round(wall, 3), "replicas_in_lockstep": len(todo),
             "device": str(device),
         })
+    if error:
+        raise RunFailed(f"{experiment}/{name}: {error}")
     log.info("%s: %d seed(s) trained in %.1f s -> %s", name, len(todo), wall, base)
     return list(run_dirs.values())

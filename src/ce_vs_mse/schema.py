@@ -94,6 +94,7 @@ class Config:
     trainer: TrainerConfig = MISSING
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
+    threads: int = 0  # torch CPU threads per job; 0: torch's default (all cores)
     results_dir: str = "results/runs"
 
 
@@ -132,6 +133,8 @@ def validate(cfg: Any) -> None:
     _positive("trainer.batch_size", cfg.trainer.batch_size)
     _positive("trainer.log_every", cfg.trainer.log_every)
     _positive("model.init_scale", cfg.model.init_scale)
+    if cfg.threads < 0:
+        raise ConfigError(f"threads={cfg.threads} must be >= 0 (0: torch's default)")
     if not 0 < cfg.dataset.test_fraction < 1:
         raise ConfigError(f"dataset.test_fraction={cfg.dataset.test_fraction!r} must be in (0, 1)")
     if cfg.trainer.eval_every < 0 or cfg.trainer.hist_every < 0:

@@ -1,0 +1,128 @@
+"""Read finished runs back from ``results/runs`` and summarise them over seeds.
+
+Reads only the files that training wrote (``summary.json``, ``metrics.csv``); it never
+trains. A run folder without a readable ``summary.json`` (interrupted, still running) or with
+an unreadable ``metrics.csv`` is listed in ``Runs.skipped`` with the reason, and left out.
+
+Intervals are two-sided 95 % Student-t intervals over seeds: mean ± t(0.975, n-1)·s/√n.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+# Losses that are a cross-entropy of their head; each is paired with squared error on that head.
+ENTROPY_LOSSES = ("ce", "bce")
+
+
+@dataclass
+class Runs:
+    """``table``: one row per (run, seed) with its params and final metrics; ``curves``: every
+    metrics.csv row with its run's identifying columns; ``skipped``: (folder, reason)."""
+
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def t_interval(values, level: float = 0.95) -> tuple[float, float]:
+    """The mean's two-sided Student-t confidence interval; (mean, mean) for a single value."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return (np.nan, np.nan)
+    mean = float(x.mean())
+    if x.size == 1:
+        return (mean, mean)
+    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return (mean - half, mean + half)
+
+
+def mean_ci(values) -> dict[str, float]:
+    x = np.asarray(values, dtype=float)
+    lo, hi = t_interval(x)
+    return {"n": int((~np.isnan(x)).sum()), "mean": float(np.nanmean(x)) if x.size else np.nan,
+            "ci_low": lo, "ci_high": hi}
+
+
+def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    if summary.get("status") not in ("done", "diverged"):
+        raise ValueError(f"status {summary.get('status')!r}")
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    if metrics.empty or "step" not in metrics:
+        raise ValueError("metrics.csv has no rows")
+    params = summary["params"]
+    row = {"experiment": summary["experiment"], "run": summary["run"], "seed": summary["seed"],
+           "status": summary["status"], "pair": f"{params['head']}+{params['loss']}",
+           "steps_to_target": summary["steps_to_target"],
+           "epochs_to_target": summary["epochs_to_target"],
+           "target_accuracy": summary["target_accuracy"],
+           **{k: v for k, v in params.items() if k != "seed"},
+           **{f"final {k}": v for k, v in summary["final"].items()},
+           "path": str(run_dir.relative_to(root))}
+    for key in ("experiment", "run", "seed", "pair"):
+        metrics.insert(0, key, row[key])
+    return row, metrics
+
+
+def load_runs(root: Path) -> Runs:
+    """Every finished run under ``root`` (e.g. ``results/runs``), in a stable order."""
+    root = Path(root)
+    folders = sorted({p.parent for name in ("summary.json", "metrics.csv", "metrics.csv.partial")
+                      for p in root.rglob(name)})
+    rows, curves, skipped = [], [], []
+    for run_dir in folders:
+        try:
+            row, metrics = _read_run(run_dir, root)
+        except FileNotFoundError as err:
+            skipped.append((str(run_dir), f"missing {Path(err.filename).name} (unfinished run)"))
+        except (ValueError, KeyError, pd.errors.ParserError) as err:
+            skipped.append((str(run_dir), f"unreadable: {err}"))
+        else:
+            rows.append(row)
+            curves.append(metrics)
+    table = pd.DataFrame(rows)
+    return Runs(table, pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
+                skipped)
+
+
+def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair")) -> list[str]:
+    """Parameter columns whose value differs between the runs of ``table``."""
+    params = ["dataset", "model", "hidden", "activation", "init", "init_scale", "init_weight",
+              "init_bias", "optimizer", "lr", "batch_size", "epochs"]
+    return [c for c in params if c in table and c not in exclude and table[c].nunique() > 1]
+
+
+def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Mean and CI of ``column`` over the seeds of each run, with the run's varying params."""
+    keys = ["experiment", "run", "pair", *varying(table)]
+    out = []
+    for key, group in table.groupby(keys, sort=True, dropna=False):
+        out.append({**dict(zip(keys, key, strict=True)), **mean_ci(group[column]),
+                    "of_seeds": len(group)})
+    return pd.DataFrame(out)
+
+
+def paired_ratio(table: pd.DataFrame, column: str = "steps_to_target") -> pd.DataFrame:
+    """Per seed, ``column`` of squared error over that of the cross-entropy loss on the same
+    head with every other parameter equal; mean and CI of the ratio over seeds."""
+    keys = ["experiment", "head", *varying(table), "seed"]
+    mse = table[table["loss"] == "mse"].set_index(keys)[column]
+    out = []
+    for loss in ENTROPY_LOSSES:
+        ent = table[table["loss"] == loss].set_index(keys)[column]
+        both = pd.concat({"mse": mse, "ent": ent}, axis=1, join="inner").dropna()
+        if both.empty:
+            continue
+        both = both.assign(ratio=both["mse"] / both["ent"]).reset_index()
+        for key, group in both.groupby(keys[:-1], sort=True, dropna=False):
+            out.append({**dict(zip(keys[:-1], key, strict=True)),
+                        "pair": f"{key[1]}+mse / {key[1]}+{loss}", **mean_ci(group["ratio"])})
+    return pd.DataFrame(out)

@@ -1,0 +1,42 @@
+"""What reproduces a run: the command line, package versions, and the code's git state."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("ce-vs-mse", "torch", "numpy", "scikit-learn", "hydra-core", "omegaconf",
+            "tensorboard", "pandas")
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def collect() -> dict:
+    """Command line, Python and package versions, git commit and whether the tree was dirty
+    (None where the code is not in a git checkout, e.g. installed from a wheel)."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {p: _version(p) for p in PACKAGES},
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": None if status is None else bool(status),
+    }

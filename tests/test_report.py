@@ -1,0 +1,122 @@
+"""The report: aggregation against independently computed statistics, every figure written,
+identical output on a rerun, and unfinished runs reported instead of crashing it."""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from ce_vs_mse import aggregate, report, runner
+from ce_vs_mse.cli import config_dir
+
+T_975_DF2 = 4.302652729911275  # Student t, 97.5 % quantile, 2 degrees of freedom (3 seeds)
+
+
+def _run(results: Path, experiment: str, *overrides: str) -> list[Path]:
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("config", overrides=[f"results_dir={results}", *overrides])
+    return runner.run(cfg, experiment, list(overrides))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """A tiny sweep: digits logreg, CE and MSE, 3 seeds, 3 epochs; and the neuron, 1 seed."""
+    root = tmp_path_factory.mktemp("results") / "runs"
+    for loss in ("ce", "mse"):
+        _run(root, "tiny", "model=logreg", f"loss={loss}", "seeds=[0,1,2]", "trainer.epochs=3",
+             "trainer.eval_every=5", "trainer.target_accuracy=0.85")
+    for loss in ("mse", "bce"):
+        for w, b in ((0.6, 0.9), (2.0, 2.0)):
+            _run(root, "neuron", "experiment=neuron", f"loss={loss}", "trainer.epochs=20",
+                 f"model.init_weight={w}", f"model.init_bias={b}", "optimizer.lr=0.15")
+    return root
+
+
+def test_aggregation_matches_independent_statistics(runs):
+    table = aggregate.load_runs(runs).table
+    tiny = table[table["experiment"] == "tiny"]
+    final = aggregate.by_run(tiny, "final test/accuracy").set_index("pair")
+    for loss in ("ce", "mse"):
+        values = [json.loads(p.read_text())["final"]["test/accuracy"]
+                  for p in runs.glob(f"tiny/digits/logreg-softmax/{loss}/*/seed=*/summary.json")]
+        assert len(values) == 3
+        mean = statistics.fmean(values)
+        half = T_975_DF2 * statistics.stdev(values) / 3 ** 0.5
+        row = final.loc[f"softmax+{loss}"]
+        assert row["mean"] == pytest.approx(mean)
+        assert row["ci_low"] == pytest.approx(mean - half)
+        assert row["ci_high"] == pytest.approx(mean + half)
+
+
+def test_paired_ratio_pairs_the_same_seed(runs):
+    table = aggregate.load_runs(runs).table
+    tiny = table[table["experiment"] == "tiny"].set_index(["loss", "seed"])["steps_to_target"]
+    ratio = aggregate.paired_ratio(table[table["experiment"] == "tiny"])
+    per_seed = [tiny[("mse", s)] / tiny[("ce", s)] for s in range(3)]
+    assert ratio["n"].item() == 3
+    assert ratio["mean"].item() == pytest.approx(statistics.fmean(per_seed))
+
+
+@pytest.fixture(scope="module")
+def built(runs, tmp_path_factory) -> Path:
+    """The report built twice from the same runs, into ``a/`` and ``b/``."""
+    out = tmp_path_factory.mktemp("report")
+    report.build(runs, out / "a")
+    report.build(runs, out / "b")
+    return out
+
+
+def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built):
+    tmp_path = built
+    first, second = tmp_path / "a/REPORT.md", tmp_path / "b/REPORT.md"
+    text = first.read_text()
+    figures = sorted((tmp_path / "a/figures").iterdir())
+    for name in ("tiny_accuracy_step", "tiny_grad_norm", "tiny_steps_to_target", "neuron",
+                 "gradients", "bce"):
+        for ext in ("png", "svg"):
+            path = tmp_path / f"a/figures/{name}.{ext}"
+            assert path.stat().st_size > 1000, path
+        assert f"figures/{name}.png" in text
+    for fig in figures:
+        assert fig.read_bytes() == (tmp_path / "b/figures" / fig.name).read_bytes(), fig.name
+    tables = sorted((tmp_path / "a/tables").iterdir())
+    assert {t.name for t in tables} >= {"tiny_final_accuracy.csv", "tiny_steps_to_target.csv",
+                                        "tiny_paired_ratio.csv", "neuron.csv"}
+    for t in tables:
+        assert t.read_bytes() == (tmp_path / "b/tables" / t.name).read_bytes()
+    assert second.read_text() == text
+    assert "No finished runs of this experiment" in text  # e.g. mnist: skipped with a how-to
+
+
+def test_neuron_table_reproduces_nielsens_starting_outputs(built):
+    table = pd.read_csv(built / "a/tables/neuron.csv")
+    starts = table.groupby("start")["output at start"].first()
+    assert starts["good start (w=0.6, b=0.9)"] == pytest.approx(0.8176, abs=1e-3)  # σ(1.5)
+    assert starts["bad start (w=b=2)"] == pytest.approx(0.9820, abs=1e-3)  # σ(4)
+
+
+def test_unfinished_and_corrupt_runs_are_reported_and_skipped(runs, tmp_path):
+    copy = tmp_path / "runs"
+    shutil.copytree(runs / "tiny", copy / "tiny")
+    summaries = sorted(copy.glob("tiny/**/summary.json"))
+    summaries[0].unlink()  # interrupted before the summary was written
+    summaries[1].write_text('{"status": "do')  # half-written
+    (summaries[2].parent / "metrics.csv").write_text("")  # empty metrics
+    result = aggregate.load_runs(copy)
+    assert len(result.skipped) == 3
+    assert len(result.table) == 6 - 3
+    text = report.build(copy, tmp_path / "report").read_text()
+    assert "Skipped runs" in text and "missing summary.json" in text
+
+
+def test_report_command_refuses_a_missing_runs_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs",
+                           str(tmp_path / "nothing")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "is not a folder" in proc.stderr

@@ -1,0 +1,124 @@
+"""Sweeps that scale out and survive: launchers, SIGKILL and resume, divergence, failures,
+reproducibility. Real processes throughout."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import cli
+
+from ce_vs_mse import runner, trainer
+
+SWEEP = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=2", "seeds=[0,1]", "threads=1"]
+
+
+def _summaries(cwd: Path) -> dict[str, dict]:
+    return {str(p.parent.relative_to(cwd)): json.loads(p.read_text())
+            for p in sorted((cwd / "results/runs").rglob("summary.json"))}
+
+
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory) -> dict[str, dict]:
+    cwd = tmp_path_factory.mktemp("basic")
+    cli(*SWEEP, cwd=cwd)
+    return _summaries(cwd)
+
+
+@pytest.mark.parametrize("launcher", [["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"],
+                                      ["hydra/launcher=submitit_local",
+                                       "hydra.launcher.timeout_min=5"]])
+def test_parallel_launchers_give_the_same_summaries_as_the_basic_launcher(basic, tmp_path,
+                                                                          launcher):
+    cli(*SWEEP, *launcher, cwd=tmp_path)
+    other = _summaries(tmp_path)
+    assert sorted(other) == sorted(basic) and len(basic) == 8
+    for run, summary in basic.items():
+        assert other[run]["status"] == summary["status"] == "done"
+        assert other[run]["final"] == summary["final"]
+
+
+def test_a_sweep_killed_with_sigkill_resumes_and_runs_everything_exactly_once(tmp_path):
+    args = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=40", "threads=1"]
+    script = Path(sys.executable).with_name("ce-vs-mse")
+    proc = subprocess.Popen([str(script), *args], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(_summaries(tmp_path)) < 1:
+        time.sleep(0.2)
+    time.sleep(0.5)  # now somewhere inside the next job
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = _summaries(tmp_path)
+    assert 1 <= len(finished) < 4, "the kill should land mid-sweep"
+    stamps = {run: (tmp_path / run / "metrics.csv").stat().st_mtime_ns for run in finished}
+
+    out = cli(*args, cwd=tmp_path)
+    assert (out.stdout + out.stderr).count("1 of 1 seeds already done, skipped") == len(finished)
+    after = _summaries(tmp_path)
+    assert len(after) == 4 and all(s["status"] == "done" for s in after.values())
+    for run in finished:  # finished runs were not trained again
+        assert (tmp_path / run / "metrics.csv").stat().st_mtime_ns == stamps[run]
+    for run in after:
+        files = sorted(p.name for p in (tmp_path / run).iterdir())
+        assert [f for f in files if f.startswith("events")] and len(
+            [f for f in files if f.startswith("events")]) == 1
+        assert not [f for f in files if f.endswith((".tmp", ".partial"))]
+        lines = (tmp_path / run / "metrics.csv").read_text().splitlines()
+        steps = [int(line.split(",")[0]) for line in lines[1:]]
+        assert steps == sorted(set(steps))  # no duplicated or half-written rows
+
+
+def test_a_diverging_job_is_recorded_and_the_sweep_goes_on(tmp_path):
+    cli("-m", "loss=mse", "model.head=linear", "optimizer.lr=0.05,1000", "trainer.epochs=2",
+        cwd=tmp_path)
+    by_lr = {s["params"]["lr"]: s for s in _summaries(tmp_path).values()}
+    assert by_lr[1000.0]["status"] == "diverged"
+    assert by_lr[1000.0]["diverged_at_step"] <= 10
+    assert by_lr[0.05]["status"] == "done"
+
+
+def test_a_crashing_run_is_recorded_as_failed_with_its_error(make_cfg, monkeypatch):
+    real_scalars = trainer.Recorder.scalars
+
+    def crash_at_step_20(self, step, epoch, values):
+        if step >= 20:
+            raise FloatingPointError("simulated crash at step 20")
+        real_scalars(self, step, epoch, values)
+
+    monkeypatch.setattr(trainer.Recorder, "scalars", crash_at_step_20)
+    with pytest.raises(runner.RunFailed, match="simulated crash"):
+        runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]"))
+    monkeypatch.undo()
+    cfg = make_cfg("trainer.epochs=2", "seeds=[0,1]")
+    for seed in (0, 1):
+        run_dir = next(Path(cfg.results_dir).rglob(f"seed={seed}"))
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["status"] == "failed"
+        assert "FloatingPointError: simulated crash at step 20" in summary["error"]
+    # A failed run is not "done": the same command trains it again.
+    run_dirs = runner.run(cfg)
+    assert all(json.loads((d / "summary.json").read_text())["status"] == "done"
+               for d in run_dirs)
+
+
+def test_two_identical_runs_give_identical_metrics(make_cfg, results_dir):
+    a = runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]"))
+    b = runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]", f"results_dir={results_dir}/b"))
+    for x, y in zip(a, b, strict=True):
+        assert (x / "metrics.csv").read_bytes() == (y / "metrics.csv").read_bytes()
+
+
+def test_every_run_records_what_reproduces_it(make_cfg):
+    run_dir = runner.run(make_cfg("trainer.epochs=1"))[0]
+    origin = json.loads((run_dir / "summary.json").read_text())["provenance"]
+    assert origin["packages"]["torch"] and origin["packages"]["hydra-core"]
+    assert origin["python"].count(".") == 2
+    assert origin["command"]
+    if origin["git_commit"] is not None:
+        assert len(origin["git_commit"]) == 40 and isinstance(origin["git_dirty"], bool)
+    assert (run_dir / "config.yaml").read_text().count("seeds:") == 1
