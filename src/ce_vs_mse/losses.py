@@ -39,7 +39,8 @@ def binary_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """-log softmax(z)_y per example, from logits. Shape (..., B)."""
-    return -torch.log_softmax(z, dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+    flat = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1), reduction="none")
+    return flat.view(y.shape)
 
 
 def rescaled_square(z: torch.Tensor, y: torch.Tensor, k: float, M: float) -> torch.Tensor:

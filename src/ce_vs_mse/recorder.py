@@ -21,8 +21,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from omegaconf import OmegaConf
+from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
@@ -110,8 +112,9 @@ class RunWriter:
             self.tb._get_file_writer().add_summary(summary)
 
     def scalars(self, step: int, epoch: int, values: dict[str, float]) -> None:
-        for tag, value in values.items():
-            self.tb.add_scalar(tag, value, step)
+        # One event holding every tag of this step: what add_scalar writes, one call per step.
+        summary = Summary(value=[Summary.Value(tag=t, simple_value=v) for t, v in values.items()])
+        self.tb._get_file_writer().add_summary(summary, step)
         self._csv.writerow([step, epoch, *(_fmt(values.get(t)) for t in self.tags)])
         self._csv_file.flush()
 
@@ -148,9 +151,9 @@ class Recorder:
         """Log ``values`` (each of shape (R,) or a scalar tensor, on one device) at ``step``."""
         tags = list(values)
         stacked = torch.stack([v.float().expand(len(self.writers)) for v in values.values()])
-        stacked = stacked.cpu()
+        stacked = stacked.cpu().tolist()  # the one host sync; python floats from here on
         for r, writer in enumerate(self.writers):
-            row = {t: float(stacked[i, r]) for i, t in enumerate(tags)}
+            row = {t: stacked[i][r] for i, t in enumerate(tags)}
             writer.scalars(step, epoch, row)
             self.last[r].update(row)
             acc = row.get("test/accuracy")
@@ -161,11 +164,11 @@ class Recorder:
                 self.diverged_at[r] = step
 
     def histograms(self, step: int, values: dict[str, torch.Tensor]) -> None:
-        host = {tag: v.detach().cpu() for tag, v in values.items()}
-        for r, writer in enumerate(self.writers):
-            for tag, v in host.items():
-                finite = v[r][torch.isfinite(v[r])]  # a diverged replica has NaN gradients
-                if finite.numel():
+        for tag, v in values.items():
+            v = v.detach().flatten(1).cpu().numpy()  # (R, n)
+            for r, writer in enumerate(self.writers):
+                finite = v[r][np.isfinite(v[r])]  # a diverged replica has NaN gradients
+                if finite.size:
                     writer.histogram(tag, finite, step)
 
     def close(self) -> None:

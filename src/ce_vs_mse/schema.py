@@ -79,7 +79,7 @@ class TrainerConfig:
     batch_size: int = 32
     log_every: int = 10
     eval_every: int = 0
-    hist_every: int = 0
+    hist_every_epochs: int = 5
     target_accuracy: float = 0.9
     skip_done: bool = True
 
@@ -94,7 +94,7 @@ class Config:
     trainer: TrainerConfig = MISSING
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
-    threads: int = 0  # torch CPU threads per job; 0: torch's default (all cores)
+    threads: int = 1  # torch CPU threads per job; 0: torch's default (all cores)
     results_dir: str = "results/runs"
 
 
@@ -137,8 +137,10 @@ def validate(cfg: Any) -> None:
         raise ConfigError(f"threads={cfg.threads} must be >= 0 (0: torch's default)")
     if not 0 < cfg.dataset.test_fraction < 1:
         raise ConfigError(f"dataset.test_fraction={cfg.dataset.test_fraction!r} must be in (0, 1)")
-    if cfg.trainer.eval_every < 0 or cfg.trainer.hist_every < 0:
-        raise ConfigError("trainer.eval_every and trainer.hist_every must be >= 0 (0: epoch end)")
+    if cfg.trainer.eval_every < 0:
+        raise ConfigError(
+            f"trainer.eval_every={cfg.trainer.eval_every} must be >= 0 (0: epoch ends only)")
+    _positive("trainer.hist_every_epochs", cfg.trainer.hist_every_epochs)
     if cfg.model.name == "logreg" and len(cfg.model.hidden) > 0:
         raise ConfigError(
             f"model.hidden={list(cfg.model.hidden)} but model=logreg has no hidden layer; "

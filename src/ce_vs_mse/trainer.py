@@ -11,8 +11,8 @@ log), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output pre-acti
 example, i.e. the batch-mean gradient times the batch size), the share of saturated output
 units (∂a/∂z < 0.01) and the learning rate, every ``log_every`` steps and at each epoch
 end; accuracy and evaluation CE and MSE on the full train and test splits at each epoch end
-(and every ``eval_every`` steps); gradient histograms at each epoch end (or every
-``hist_every`` steps).
+(and every ``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs
+and at the last.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
     n_train, batch = data.x_train.shape[0], trainer_cfg.batch_size
     steps_per_epoch = math.ceil(n_train / batch)
     log_every, eval_every = trainer_cfg.log_every, trainer_cfg.eval_every
-    hist_every = trainer_cfg.hist_every
+    hist_every, epochs = trainer_cfg.hist_every_epochs, trainer_cfg.epochs
+    loss, k, M = loss_cfg.name, loss_cfg.k, loss_cfg.M  # plain values: no config lookups per step
 
     def evaluate_both() -> dict[str, torch.Tensor]:
         return {**evaluate(model, head, data.x_train, data.y_train, "train"),
@@ -102,8 +103,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             z = model(data.x_train[idx])  # (R, B, K)
             if log_now:
                 z.retain_grad()
-            per_replica = losses.per_example(loss_cfg.name, z, data.y_train[idx], head,
-                                             loss_cfg.k, loss_cfg.M).mean(-1)  # (R,)
+            per_replica = losses.per_example(loss, z, data.y_train[idx], head, k, M).mean(-1)
             optimizer.zero_grad(set_to_none=True)
             per_replica.sum().backward()
             optimizer.step()
@@ -120,7 +120,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
                 values |= evaluate_both()
             if values:
                 recorder.scalars(step, epoch, values)
-            if epoch_end or (hist_every and step % hist_every == 0):
+            if epoch_end and (epoch % hist_every == 0 or epoch == epochs):
                 recorder.histograms(step, {
                     f"grad/{name.removeprefix('layers.')}": p.grad
                     for name, p in model.named_parameters()})
