@@ -46,9 +46,28 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float]:
 
 def mean_ci(values) -> dict[str, float]:
     x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
     lo, hi = t_interval(x)
-    return {"n": int((~np.isnan(x)).sum()), "mean": float(np.nanmean(x)) if x.size else np.nan,
+    return {"n": int(x.size), "mean": float(x.mean()) if x.size else np.nan,
             "ci_low": lo, "ci_high": hi}
+
+
+def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> pd.DataFrame:
+    """Mean and 95 % t-interval of ``value`` for every combination of ``keys`` (e.g. pair and
+    step, over seeds), vectorised; with ``log``, the geometric mean and the interval of the
+    log values mapped back (a band that stays positive on a log axis)."""
+    v = df[value]
+    if log:
+        df = df[v > 0]
+        v = np.log(df[value])
+    g = v.groupby([df[k] for k in keys], sort=True)
+    out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
+    half = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
+    half = half.where(out["n"] > 1, 0.0)
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    if log:
+        out[["mean", "ci_low", "ci_high"]] = np.exp(out[["mean", "ci_low", "ci_high"]])
+    return out.reset_index()
 
 
 def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
@@ -102,7 +121,7 @@ def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair")) -> li
 
 def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:
     """Mean and CI of ``column`` over the seeds of each run, with the run's varying params."""
-    keys = ["experiment", "run", "pair", *varying(table)]
+    keys = ["experiment", "pair", *varying(table), "run"]
     out = []
     for key, group in table.groupby(keys, sort=True, dropna=False):
         out.append({**dict(zip(keys, key, strict=True)), **mean_ci(group[column]),

@@ -8,7 +8,6 @@ inputs give byte-identical files (no timestamps; fixed SVG ids).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -18,25 +17,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
 from . import aggregate, information, losses  # noqa: E402
 
-plt.rcParams.update({"svg.hashsalt": "ce-vs-mse", "figure.dpi": 100, "savefig.dpi": 100,
+plt.rcParams.update({"svg.hashsalt": "ce-vs-mse", "svg.fonttype": "none",  # text stays text
+                     "figure.dpi": 100, "savefig.dpi": 100,
                      "axes.grid": True, "grid.alpha": 0.3})
-CI = aggregate.t_interval  # seaborn calls it on each x's values over seeds -> (low, high)
-
-
-def _geomean(x) -> float:
-    return float(np.exp(np.mean(np.log(x))))
-
-
-def _log_ci(x) -> tuple[float, float]:
-    """The t-interval of log values, mapped back: a band that stays positive on a log axis."""
-    lo, hi = aggregate.t_interval(np.log(np.asarray(x, dtype=float)))
-    return (math.exp(lo), math.exp(hi))
-
 # What each experiment answers, shown at the top of its section.
 QUESTIONS = {
     "quickstart": "Cross-entropy against squared error on digits (the default job).",
@@ -66,9 +53,9 @@ class Report:
         self.lines += [*lines, ""]
 
     def figure(self, fig, name: str, caption: str) -> None:
-        fig.savefig(self.out / "figures" / f"{name}.png", bbox_inches="tight")
-        fig.savefig(self.out / "figures" / f"{name}.svg", bbox_inches="tight",
-                    metadata={"Date": None})
+        fig.tight_layout()
+        fig.savefig(self.out / "figures" / f"{name}.png")
+        fig.savefig(self.out / "figures" / f"{name}.svg", metadata={"Date": None})
         plt.close(fig)
         self.text(f"![{name}](figures/{name}.png)", "", f"*{caption}*")
 
@@ -100,14 +87,40 @@ def _facet(table: pd.DataFrame) -> pd.Series:
         lambda r: ", ".join(f"{c}={v}" for c, v in zip(cols, r, strict=True)), axis=1)
 
 
+def _natural(label: str) -> tuple:
+    """Sort "init_scale=3.0" before "init_scale=10.0": numbers compare as numbers."""
+    parts = []
+    for part in label.split(", "):
+        value = part.rpartition("=")[2]
+        try:
+            parts.append((0, float(value), ""))
+        except ValueError:
+            parts.append((1, 0.0, value))
+    return tuple(parts)
+
+
 def _with_facets(curves: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     facets = table.assign(facet=_facet(table))[["run", "facet"]].drop_duplicates()
     return curves.merge(facets, on="run")
 
 
+def _draw_bands(ax, df: pd.DataFrame, x: str, y: str, log: bool, pairs: list[str]) -> None:
+    """One line per head+loss pair: the mean over seeds and its 95 % band."""
+    stats_ = aggregate.bands(df, ["pair", x], y, log=log)
+    for k, pair in enumerate(pairs):
+        s = stats_[stats_["pair"] == pair]
+        if s.empty:
+            continue
+        color = f"C{k}"
+        ax.plot(s[x], s["mean"], color=color, label=pair, lw=1.4)
+        ax.fill_between(s[x], s["ci_low"], s["ci_high"], color=color, alpha=0.2, lw=0)
+
+
 def curves_figure(curves, metrics: list[str], x: str, ylabel: dict, log: bool = False):
-    """One row per metric, one column per facet; mean over seeds with a 95 % t band."""
-    facets = sorted(curves["facet"].unique())
+    """One row per metric, one column per facet; mean over seeds with a 95 % t band (for a
+    log axis: geometric mean and the t band of the logs)."""
+    facets = sorted(curves["facet"].unique(), key=_natural)
+    pairs = sorted(curves["pair"].unique())
     fig, axes = plt.subplots(len(metrics), len(facets), squeeze=False, sharex=True,
                              figsize=(3.6 * len(facets) + 1, 2.8 * len(metrics)))
     for i, metric in enumerate(metrics):
@@ -117,16 +130,14 @@ def curves_figure(curves, metrics: list[str], x: str, ylabel: dict, log: bool = 
             if data.empty:  # e.g. a hidden layer of a model that has none
                 ax.set_visible(False)
                 continue
-            if log:
-                data = data[data[metric] > 0]
-            sns.lineplot(data=data, x=x, y=metric, hue="pair", ax=ax,
-                         estimator=_geomean if log else "mean", errorbar=_log_ci if log else CI,
-                         hue_order=sorted(curves["pair"].unique()), legend=(i == j == 0))
+            _draw_bands(ax, data, x, metric, log, pairs)
             ax.set_title(facet if i == 0 else "", fontsize=9)
             ax.set_xlabel(f"{x} ({'mini-batch updates' if x == 'step' else 'passes'})")
             ax.set_ylabel(ylabel.get(metric, metric))
             if log:
                 ax.set_yscale("log")
+            if i == j == 0:
+                ax.legend(fontsize=8)
     return fig
 
 
@@ -241,8 +252,10 @@ def _parameter_sweep(rep: Report, name: str, table: pd.DataFrame, column: str, x
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, metric, lab in ((axes[0], "final test/accuracy", "final test accuracy"),
                             (axes[1], "steps_to_target", "steps to target accuracy")):
-        sns.lineplot(data=table, x=column, y=metric, hue="pair", errorbar=CI, marker="o", ax=ax)
+        _draw_bands(ax, table.dropna(subset=[metric]), column, metric, False,
+                    sorted(table["pair"].unique()))
         ax.set_xscale("log")
+        ax.legend(fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(lab)
     rep.figure(fig, f"{name}_by_{column}", f"{name}: final test accuracy and steps to target "
