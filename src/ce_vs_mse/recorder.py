@@ -116,7 +116,6 @@ class RunWriter:
         summary = Summary(value=[Summary.Value(tag=t, simple_value=v) for t, v in values.items()])
         self.tb._get_file_writer().add_summary(summary, step)
         self._csv.writerow([step, epoch, *(_fmt(values.get(t)) for t in self.tags)])
-        self._csv_file.flush()
 
     def histogram(self, tag: str, values: torch.Tensor, step: int) -> None:
         self.tb.add_histogram(tag, values, step)

@@ -80,6 +80,7 @@ class TrainerConfig:
     log_every: int = 10
     eval_every: int = 0
     hist_every_epochs: int = 5
+    eval_train_max: int = 2000
     target_accuracy: float = 0.9
     skip_done: bool = True
 
@@ -137,6 +138,9 @@ def validate(cfg: Any) -> None:
         raise ConfigError(f"threads={cfg.threads} must be >= 0 (0: torch's default)")
     if not 0 < cfg.dataset.test_fraction < 1:
         raise ConfigError(f"dataset.test_fraction={cfg.dataset.test_fraction!r} must be in (0, 1)")
+    if cfg.trainer.eval_train_max < 0:
+        raise ConfigError(f"trainer.eval_train_max={cfg.trainer.eval_train_max} must be >= 0 "
+                          "(0: the whole training split)")
     if cfg.trainer.eval_every < 0:
         raise ConfigError(
             f"trainer.eval_every={cfg.trainer.eval_every} must be >= 0 (0: epoch ends only)")

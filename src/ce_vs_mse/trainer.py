@@ -10,7 +10,8 @@ Logged (see :func:`metric_names`): the training loss (mean over the steps since 
 log), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output pre-activation (per
 example, i.e. the batch-mean gradient times the batch size), the share of saturated output
 units (∂a/∂z < 0.01) and the learning rate, every ``log_every`` steps and at each epoch
-end; accuracy and evaluation CE and MSE on the full train and test splits at each epoch end
+end; accuracy and evaluation CE and MSE on the test split and on (up to ``eval_train_max``
+examples of) the training split at each epoch end
 (and every ``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs
 and at the last.
 """
@@ -85,8 +86,10 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
     hist_every, epochs = trainer_cfg.hist_every_epochs, trainer_cfg.epochs
     loss, k, M = loss_cfg.name, loss_cfg.k, loss_cfg.M  # plain values: no config lookups per step
 
+    n_eval = trainer_cfg.eval_train_max or n_train  # a fixed subset: the first n_eval examples
+
     def evaluate_both() -> dict[str, torch.Tensor]:
-        return {**evaluate(model, head, data.x_train, data.y_train, "train"),
+        return {**evaluate(model, head, data.x_train[:n_eval], data.y_train[:n_eval], "train"),
                 **evaluate(model, head, data.x_test, data.y_test, "test")}
 
     recorder.scalars(0, 0, evaluate_both())
