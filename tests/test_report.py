@@ -78,7 +78,7 @@ def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built)
     text = first.read_text()
     figures = sorted((tmp_path / "a/figures").iterdir())
     for name in ("tiny_accuracy_step", "tiny_grad_norm", "tiny_steps_to_target", "neuron",
-                 "gradients", "bce"):
+                 "gradients", "bce", "landscape"):
         for ext in ("png", "svg"):
             path = tmp_path / f"a/figures/{name}.{ext}"
             assert path.stat().st_size > 1000, path
@@ -87,7 +87,8 @@ def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built)
         assert fig.read_bytes() == (tmp_path / "b/figures" / fig.name).read_bytes(), fig.name
     tables = sorted((tmp_path / "a/tables").iterdir())
     assert {t.name for t in tables} >= {"tiny_final_accuracy.csv", "tiny_steps_to_target.csv",
-                                        "tiny_paired_ratio.csv", "neuron.csv"}
+                                        "tiny_paired_ratio.csv", "neuron.csv",
+                                        "landscape.csv"}
     for t in tables:
         assert t.read_bytes() == (tmp_path / "b/tables" / t.name).read_bytes()
     assert second.read_text() == text

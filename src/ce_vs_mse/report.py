@@ -19,7 +19,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from . import aggregate, information, losses  # noqa: E402
+from . import aggregate, information, losses, models  # noqa: E402
+from . import data as datasets  # noqa: E402
 
 plt.rcParams.update({"svg.hashsalt": "ce-vs-mse", "svg.fonttype": "none",  # text stays text
                      "figure.dpi": 100, "savefig.dpi": 100,
@@ -159,8 +160,9 @@ def experiment_section(rep: Report, name: str, table: pd.DataFrame, curves: pd.D
     rep.text(f"## {name}", QUESTIONS.get(name, ""),
              f"{table['run'].nunique()} configurations × {n_seeds} seeds; bands and ± are 95 % "
              "t-intervals over seeds.")
-    rep.figure(curves_figure(curves, ["test/accuracy"], "step", YLABEL), f"{name}_accuracy_step",
-               f"{name}: test accuracy against mini-batch updates, mean over seeds with 95 % band.")
+    rep.figure(curves_figure(curves, ["test/accuracy", "test/ce", "test/mse"], "step", YLABEL),
+               f"{name}_accuracy_step", f"{name}: test accuracy, cross-entropy and squared error "
+               "against mini-batch updates, mean over seeds with 95 % band.")
     rep.figure(curves_figure(_epoch_ends(curves), ["test/accuracy", "test/ce", "test/mse"],
                              "epoch", YLABEL), f"{name}_eval_epoch",
                f"{name}: test accuracy, cross-entropy and squared error of the current model at "
@@ -301,6 +303,55 @@ def gradient_section(rep: Report) -> None:
                "(sigmoid + BCE lies under softmax + CE: a 2-way softmax is a sigmoid).")
 
 
+def loss_slice(cfg, grid: np.ndarray, first=(28, 0), second=(0, 0)) -> dict[str, np.ndarray]:
+    """Mean training loss, squared error and cross-entropy on a softmax head, as a function of
+    one first-layer weight ``layer1.weight[first]`` and one output weight
+    ``output.weight[second]`` set to every pair of values in ``grid``; every other weight keeps
+    its seed-0 initial value. Returns (len(grid), len(grid)) arrays, rows: first-layer weight."""
+    data = datasets.load(cfg.dataset)
+    n = len(grid)
+    # n identical replicas of the seed's initial network, one per output-weight value.
+    model, _ = models.build(cfg, data.n_features, data.n_classes, [cfg.seeds[0]] * n)
+    w1, w2 = model.layers["layer1"].weight, model.layers["output"].weight
+    g = torch.as_tensor(grid, dtype=torch.float32)
+    out = {"mse": np.zeros((n, n)), "ce": np.zeros((n, n))}
+    y = data.y_train.expand(n, -1)
+    with torch.no_grad():
+        w2[(slice(None), *second)] = g
+        for i, a in enumerate(g):  # one row of the grid per pass
+            w1[(slice(None), *first)] = a
+            z = model(data.x_train)
+            out["mse"][i] = losses.squared_error(z, y, "softmax").mean(-1).numpy()
+            out["ce"][i] = losses.cross_entropy(z, y).mean(-1).numpy()
+    return out
+
+
+def landscape_section(rep: Report, cfg) -> None:
+    grid = np.linspace(-8, 8, 41)
+    surf = loss_slice(cfg, grid)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    rows = []
+    for ax, (loss, label) in zip(axes, (("mse", "squared error ½Σ(p-y)²"),
+                                        ("ce", "cross-entropy (nats)")), strict=True):
+        c = ax.contourf(grid, grid, surf[loss], levels=30, cmap="viridis")
+        fig.colorbar(c, ax=ax, label=label)
+        ax.set_xlabel("output weight (hidden unit 0 → class 0)")
+        ax.set_ylabel("first-layer weight (pixel 28 → hidden unit 0)")
+        ax.set_title(loss)
+        dy, dx = np.gradient(surf[loss], grid, grid)
+        slope = np.hypot(dx, dy)
+        rows.append({"loss": loss, "min": surf[loss].min(), "max": surf[loss].max(),
+                     "median gradient norm": float(np.median(slope)),
+                     "share with gradient norm < 1e-3": float((slope < 1e-3).mean())})
+    rep.text("## landscape", "Glorot & Bengio (2010) §4.1: the training loss of the digits MLP "
+             "(seed-0 initial weights) over one first-layer and one output weight, all other "
+             "weights fixed; computed from `experiments/landscape.yaml`, no training.")
+    rep.figure(fig, "landscape", "Training loss over a 2-D slice of weight space: squared "
+               "error is flat (a plateau) over far more of the slice than cross-entropy.")
+    rep.table(pd.DataFrame(rows), "landscape", "Flatness of the two slices (gradient of the "
+              "mean loss with respect to the two weights)")
+
+
 def information_section(rep: Report) -> None:
     y_hat = np.linspace(0.001, 0.999, 500)
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -320,6 +371,16 @@ def information_section(rep: Report) -> None:
                          for q in (0.6, 0.9, 0.3)) + " bits (× ln 2 for nats).")
     rep.figure(fig, "bce", "Binary cross-entropy in bits against the prediction ŷ, for a true "
                "(y = 1) and a false (y = 0) label; dots: the lecture's worked values.")
+
+
+def compose_experiment(name: str):
+    """The resolved configuration of ``experiment=name``, as the CLI would compose it."""
+    from hydra import compose, initialize_config_dir
+
+    from .cli import config_dir
+
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose("config", overrides=[f"experiment={name}"])
 
 
 def build(runs_dir: Path, out: Path) -> Path:
@@ -349,6 +410,7 @@ def build(runs_dir: Path, out: Path) -> Path:
         if name == "fair_lr":
             _parameter_sweep(rep, name, table, "lr", "learning rate η")
             fair_lr_table(rep, table)
+    landscape_section(rep, compose_experiment("landscape"))
     gradient_section(rep)
     information_section(rep)
     return rep.write()

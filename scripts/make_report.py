@@ -1,0 +1,9 @@
+"""Build results/report from results/runs; the same as the `ce-vs-mse-report` command.
+
+    python scripts/make_report.py [--runs results/runs] [--out results/report]
+"""
+
+from ce_vs_mse.report import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
