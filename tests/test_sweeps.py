@@ -122,3 +122,25 @@ def test_every_run_records_what_reproduces_it(make_cfg):
     if origin["git_commit"] is not None:
         assert len(origin["git_commit"]) == 40 and isinstance(origin["git_dirty"], bool)
     assert (run_dir / "config.yaml").read_text().count("seeds:") == 1
+
+
+def test_ctrl_c_leaves_nothing_that_looks_finished(make_cfg, monkeypatch):
+    real_scalars = trainer.Recorder.scalars
+
+    def interrupt_at_step_20(self, step, epoch, values):
+        if step >= 20:
+            raise KeyboardInterrupt
+        real_scalars(self, step, epoch, values)
+
+    monkeypatch.setattr(trainer.Recorder, "scalars", interrupt_at_step_20)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(make_cfg("trainer.epochs=2"))
+    monkeypatch.undo()
+    cfg = make_cfg("trainer.epochs=2")
+    run_dir = next(Path(cfg.results_dir).rglob("seed=0"))
+    assert not (run_dir / "summary.json").exists() and not (run_dir / "metrics.csv").exists()
+    assert (run_dir / "metrics.csv.partial").exists()
+    runner.run(cfg)  # the same command again: starts over cleanly and finishes
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "done"
+    assert sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events")) == [
+        "config.yaml", "metrics.csv", "summary.json"]

@@ -120,10 +120,12 @@ class RunWriter:
     def histogram(self, tag: str, values: torch.Tensor, step: int) -> None:
         self.tb.add_histogram(tag, values, step)
 
-    def close(self) -> None:
+    def close(self, keep_metrics: bool = True) -> None:
+        """Close the files; with ``keep_metrics``, metrics.csv.partial becomes metrics.csv."""
         self.tb.close()
         self._csv_file.close()
-        os.replace(self._partial, self.run_dir / "metrics.csv")
+        if keep_metrics:
+            os.replace(self._partial, self.run_dir / "metrics.csv")
 
 
 def _fmt(value: float | None) -> str:
@@ -170,7 +172,8 @@ class Recorder:
                 if finite.size:
                     writer.histogram(tag, finite, step)
 
-    def close(self) -> None:
-        """Finish every run's files (metrics.csv appears only now)."""
+    def close(self, keep_metrics: bool = True) -> None:
+        """Finish every run's files; metrics.csv appears only now, and only with
+        ``keep_metrics`` (an interrupted run leaves metrics.csv.partial)."""
         for writer in self.writers:
-            writer.close()
+            writer.close(keep_metrics)

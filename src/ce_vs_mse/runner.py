@@ -90,15 +90,17 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
 
     origin = provenance.collect()
     start = time.perf_counter()
-    error, steps = None, 0
+    error, steps, ended = None, 0, False
     try:
         steps = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
                               rec, desc=f"{experiment}/{name}")
+        ended = True
     except Exception as err:  # recorded in summary.json; KeyboardInterrupt leaves no summary
         error = f"{type(err).__name__}: {err}"
+        ended = True
         log.exception("%s failed", name)
     finally:
-        rec.close()
+        rec.close(keep_metrics=ended)
     wall = time.perf_counter() - start
     for r, s in enumerate(todo):
         reached, diverged = rec.reached[r], rec.diverged_at[r]
