@@ -72,10 +72,10 @@ def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, 
 
     ``ce`` is the log-loss of the head's probabilities: softmax cross-entropy for a softmax
     (or linear, read as logits) head, BCE summed over units for a sigmoid head. ``mse`` is
-    ½ Σ_k (a_k - y_k)² of the head's output. Both are means over examples, shape (...,).
+    ½ Σ_k (a_k - y_k)² of the head's output. Both per example, shape (..., B).
     """
     ce = binary_cross_entropy(z, y) if head == "sigmoid" else cross_entropy(z, y)
-    return {"ce": ce.mean(-1), "mse": squared_error(z, y, head).mean(-1)}
+    return {"ce": ce, "mse": squared_error(z, y, head)}
 
 
 def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
+from threadpoolctl import threadpool_limits
 
 from . import data as datasets
 from . import models, provenance, recorder, trainer
@@ -61,6 +62,9 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
     device = resolve_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+        # numpy's BLAS too: TensorBoard's histogram code wakes its spinning worker threads,
+        # which then compete with torch's for the same cores.
+        threadpool_limits(cfg.threads, user_api="blas")
     # The same config and seed give identical numbers (on CPU; CUDA kernels may still differ).
     torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     data = datasets.load(cfg.dataset)

@@ -40,13 +40,16 @@ def metric_names(model: ReplicaMLP) -> list[str]:
 
 
 @torch.no_grad()
-def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor, split: str):
-    """Accuracy and evaluation CE/MSE of every replica on (x, y); tensors of shape (R,)."""
+def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
+             splits: dict[str, slice]) -> dict[str, torch.Tensor]:
+    """Accuracy and evaluation CE/MSE of every replica on each split (a slice of x, y), from
+    one forward pass over x; tensors of shape (R,) named ``<split>/<metric>``."""
     z = model(x)  # (R, N, K)
     y = y.expand(z.shape[0], -1)
-    ev = losses.evaluation_losses(z, y, head)
-    return {f"{split}/accuracy": (predict(z) == y).float().mean(-1),
-            f"{split}/ce": ev["ce"], f"{split}/mse": ev["mse"]}
+    per_example = {"accuracy": (predict(z) == y).float(),
+                   **losses.evaluation_losses(z, y, head)}
+    return {f"{split}/{metric}": values[:, rows].mean(-1)
+            for split, rows in splits.items() for metric, values in per_example.items()}
 
 
 def _training_scalars(model, z, loss_sum, n_steps, optimizer, head):
@@ -87,10 +90,12 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
     loss, k, M = loss_cfg.name, loss_cfg.k, loss_cfg.M  # plain values: no config lookups per step
 
     n_eval = trainer_cfg.eval_train_max or n_train  # a fixed subset: the first n_eval examples
+    x_eval = torch.cat([data.x_train[:n_eval], data.x_test])  # both splits in one forward pass
+    y_eval = torch.cat([data.y_train[:n_eval], data.y_test])
+    splits = {"train": slice(0, min(n_eval, n_train)), "test": slice(min(n_eval, n_train), None)}
 
     def evaluate_both() -> dict[str, torch.Tensor]:
-        return {**evaluate(model, head, data.x_train[:n_eval], data.y_train[:n_eval], "train"),
-                **evaluate(model, head, data.x_test, data.y_test, "test")}
+        return evaluate(model, head, x_eval, y_eval, splits)
 
     recorder.scalars(0, 0, evaluate_both())
     loss_sum = torch.zeros(len(seeds), device=device)
