@@ -75,3 +75,16 @@ def test_evaluation_losses_match_training_losses_of_the_same_head():
     torch.testing.assert_close(ev["mse"], losses.per_example("mse", z, y, "softmax"))
     ev = losses.evaluation_losses(z, y, "sigmoid")
     torch.testing.assert_close(ev["ce"], losses.per_example("bce", z, y, "sigmoid"))
+
+
+@pytest.mark.parametrize("head,loss", PAIRS + [("linear", "sq_rescaled")])
+def test_objective_is_the_sum_of_the_replicas_mean_losses(head, loss):
+    z, y = _batch(4)
+    z1 = z.clone().requires_grad_(True)
+    z2 = z.clone().requires_grad_(True)
+    value = losses.objective(loss, z1, y, head, k=2.0, M=3.0)
+    reference = losses.per_example(loss, z2, y, head, k=2.0, M=3.0).mean(-1).sum()
+    value.backward()
+    reference.backward()
+    torch.testing.assert_close(value, reference)
+    torch.testing.assert_close(z1.grad, z2.grad)

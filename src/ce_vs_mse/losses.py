@@ -67,6 +67,18 @@ def per_example(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
     raise ValueError(f"unknown loss {loss!r}")
 
 
+def objective(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
+              k: float = 1.0, M: float = 1.0) -> torch.Tensor:
+    """What the trainer differentiates: Σ_r mean_b ℓ_rb over R replicas of B examples each.
+    Its gradient with respect to replica r's weights is that of r's own mean loss, so one
+    backward pass trains every replica as if alone. Cross-entropy uses one fused kernel."""
+    batch = z.shape[-2]
+    if loss == "ce":
+        flat = z.reshape(-1, z.shape[-1])
+        return F.cross_entropy(flat, y.reshape(-1), reduction="sum") / batch
+    return per_example(loss, z, y, head, k, M).sum() / batch
+
+
 def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, torch.Tensor]:
     """Cross-entropy and squared error of the model's outputs, whatever loss trained it.
 

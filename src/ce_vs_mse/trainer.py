@@ -6,14 +6,14 @@ backpropagates the *sum* of the R mean losses, which gives every replica exactly
 gradient of its own loss. Nothing leaves the device inside the step loop except at
 logging points.
 
-Logged (see :func:`metric_names`): the training loss (mean over the steps since the last
-log), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output pre-activation (per
-example, i.e. the batch-mean gradient times the batch size), the share of saturated output
-units (∂a/∂z < 0.01) and the learning rate, every ``log_every`` steps and at each epoch
-end; accuracy and evaluation CE and MSE on the test split and on (up to ``eval_train_max``
-examples of) the training split at each epoch end
-(and every ``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs
-and at the last.
+Logged (see :func:`metric_names`): the training loss of the mini-batch at the log step
+(before that step's update), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output
+pre-activation (per example, i.e. the batch-mean gradient times the batch size), the share
+of saturated output units (∂a/∂z < 0.01) and the learning rate, every ``log_every`` steps
+and at each epoch end; accuracy and evaluation CE and MSE on the test split and on (up to
+``eval_train_max`` examples of) the training split at each epoch end (and every
+``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs and at the
+last.
 """
 
 from __future__ import annotations
@@ -52,9 +52,12 @@ def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
             for split, rows in splits.items() for metric, values in per_example.items()}
 
 
-def _training_scalars(model, z, loss_sum, n_steps, optimizer, head):
+def _training_scalars(model, z, y, loss_cfg, optimizer, head):
     """Scalars of the step just taken; z is the output pre-activation, with z.grad kept."""
-    values = {"train/loss": loss_sum / n_steps}
+    with torch.no_grad():
+        per_example = losses.per_example(loss_cfg.name, z.detach(), y, head, loss_cfg.k,
+                                         loss_cfg.M)
+    values = {"train/loss": per_example.mean(-1)}
     for name, p in model.named_parameters():
         values[f"grad_norm/{name.removeprefix('layers.')}"] = p.grad.flatten(1).norm(dim=1)
     batch = z.shape[1]
@@ -98,8 +101,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
         return evaluate(model, head, x_eval, y_eval, splits)
 
     recorder.scalars(0, 0, evaluate_both())
-    loss_sum = torch.zeros(len(seeds), device=device)
-    n_summed, step = 0, 0
+    step = 0
     bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=desc, disable=None, leave=False)
     for epoch in range(1, trainer_cfg.epochs + 1):
         order = torch.stack([torch.randperm(n_train, generator=g) for g in order_gens])
@@ -111,19 +113,15 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             z = model(data.x_train[idx])  # (R, B, K)
             if log_now:
                 z.retain_grad()
-            per_replica = losses.per_example(loss, z, data.y_train[idx], head, k, M).mean(-1)
+            y = data.y_train[idx]
             optimizer.zero_grad(set_to_none=True)
-            per_replica.sum().backward()
+            losses.objective(loss, z, y, head, k, M).backward()
             optimizer.step()
             step += 1
-            loss_sum += per_replica.detach()
-            n_summed += 1
             bar.update()
             values = {}
             if log_now:
-                values |= _training_scalars(model, z, loss_sum, n_summed, optimizer, head)
-                loss_sum.zero_()
-                n_summed = 0
+                values |= _training_scalars(model, z, y, loss_cfg, optimizer, head)
             if epoch_end or (eval_every and step % eval_every == 0):
                 values |= evaluate_both()
             if values:
