@@ -72,6 +72,10 @@ BAD = [
     (["seeds=[-1]"], "seeds=.* must be .*non-negative"),
     (["dataset.test_fraction=1.5"], r"dataset.test_fraction=1.5 must be in \(0, 1\)"),
     (["dataset.train_limit=0"], "dataset.train_limit=0 must be greater than 0"),
+    (["trainer.target_accuracy=90"], r"target_accuracy=90.0 must be a fraction in \(0, 1\]"),
+    (["optimizer.momentum=-0.5"], "optimizer.momentum=-0.5 must be >= 0"),
+    (["optimizer=adam", "optimizer.momentum=0.9"], "momentum=0.9 is not used by optimizer=adam"),
+    (["dataset=neuron", "dataset.standardize=true"], "dataset=neuron with dataset.standardize"),
     (["dataset=mnist", "dataset.data_dir=/no/such/dir"], "mnist is not on disk under "
      "dataset.data_dir='/no/such/dir'.*download=True"),
 ]

@@ -1,4 +1,4 @@
-"""Information measures against the lecture's worked numbers (SCIENCE.md §1, log base 2),
+"""Information measures against the lecture's worked numbers (log base 2),
 torch's own BCE (nats), and the identities that tie them together."""
 
 from __future__ import annotations

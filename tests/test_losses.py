@@ -1,4 +1,4 @@
-"""Losses and their gradients at z against autograd and the formulas of SCIENCE.md §2."""
+"""Losses and their gradients at z against autograd and their closed forms."""
 
 import pytest
 import torch
@@ -42,7 +42,7 @@ def test_squared_error_gradient_vanishes_when_sigmoid_saturates_and_bce_does_not
 
 
 def test_squared_error_sums_over_units_not_means():
-    # SCIENCE.md §4: ½ Σ_k (a_k - y_k)², whereas torch's mse_loss also divides by K.
+    # The suite's convention: ½ Σ_k (a_k - y_k)², whereas torch's mse_loss also divides by K.
     z, y = _batch(10)
     a = torch.softmax(z, -1)
     t = F.one_hot(y, 10).double()

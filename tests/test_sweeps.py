@@ -144,3 +144,20 @@ def test_ctrl_c_leaves_nothing_that_looks_finished(make_cfg, monkeypatch):
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "done"
     assert sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events")) == [
         "config.yaml", "metrics.csv", "summary.json"]
+
+
+def test_a_failing_job_is_recorded_the_sweep_goes_on_and_exits_nonzero_listing_it(tmp_path):
+    # Corrupt data that passes every check: 120 MNIST images but only 100 labels, so the
+    # training loop indexes past the labels and raises mid-run.
+    import numpy as np
+    from test_data import write_idx, write_mnist
+
+    write_mnist(tmp_path / "data", "MNIST")
+    write_idx(tmp_path / "data/MNIST/raw/train-labels-idx1-ubyte", np.zeros(100, np.uint8))
+    proc = cli("-m", "dataset=mnist,digits", f"dataset.data_dir={tmp_path / 'data'}",
+               "trainer.epochs=1", "trainer.batch_size=10", cwd=tmp_path, check=False)
+    by_dataset = {s["params"]["dataset"]: s for s in _summaries(tmp_path).values()}
+    assert by_dataset["digits"]["status"] == "done"  # the sweep went on after the failure
+    assert by_dataset["mnist"]["status"] == "failed" and "Error" in by_dataset["mnist"]["error"]
+    assert proc.returncode != 0
+    assert "these runs failed" in proc.stderr and "default/mnist/" in proc.stderr

@@ -32,14 +32,15 @@ class Runs:
 
 
 def t_interval(values, level: float = 0.95) -> tuple[float, float]:
-    """The mean's two-sided Student-t confidence interval; (mean, mean) for a single value."""
+    """The mean's two-sided Student-t confidence interval; (nan, nan) for a single value,
+    which has none."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if x.size == 0:
         return (np.nan, np.nan)
     mean = float(x.mean())
     if x.size == 1:
-        return (mean, mean)
+        return (np.nan, np.nan)
     half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return (mean - half, mean + half)
 
@@ -63,7 +64,7 @@ def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> p
     g = v.groupby([df[k] for k in keys], sort=True)
     out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
     half = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
-    half = half.where(out["n"] > 1, 0.0)
+    half = half.where(out["n"] > 1, np.nan)
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
     if log:
         out[["mean", "ci_low", "ci_high"]] = np.exp(out[["mean", "ci_low", "ci_high"]])
@@ -115,7 +116,8 @@ def load_runs(root: Path) -> Runs:
 def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair")) -> list[str]:
     """Parameter columns whose value differs between the runs of ``table``."""
     params = ["dataset", "model", "hidden", "activation", "init", "init_scale", "init_weight",
-              "init_bias", "optimizer", "lr", "batch_size", "epochs"]
+              "init_bias", "k", "M", "optimizer", "lr", "momentum", "weight_decay",
+              "batch_size", "epochs"]
     return [c for c in params if c in table and c not in exclude and table[c].nunique() > 1]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -44,10 +43,9 @@ class WhereResults(Callback):
 
     def on_multirun_end(self, config, **kwargs) -> None:
         self._tell(config)
-        experiment = _experiment_name(config.hydra.runtime.choices.get("experiment"))
-        failed = [str(p.parent) for p in sorted((Path(config.results_dir) / experiment)
-                                                 .rglob("summary.json"))
-                  if json.loads(p.read_text()).get("status") == "failed"]
+        # Each failed job of *this* sweep left a FAILED file in its own Hydra output folder
+        # (written by the job's process, so this works with every launcher).
+        failed = [p.read_text() for p in sorted(Path(config.hydra.sweep.dir).glob("*/FAILED"))]
         if failed:
             sys.exit("ce-vs-mse: error: these runs failed (see 'error' in their summary.json):\n"
                      + "\n".join(f"  {f}" for f in failed))
@@ -68,6 +66,7 @@ def _main(cfg) -> None:
         if hc.mode == RunMode.RUN:
             sys.exit(f"ce-vs-mse: error: run failed: {err}")
         # In a sweep the other jobs go on; WhereResults lists the failures at the end.
+        (Path(hc.runtime.output_dir) / "FAILED").write_text(str(err))
 
 
 def main() -> None:

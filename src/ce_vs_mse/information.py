@@ -1,6 +1,6 @@
 """Entropy, cross-entropy, binary cross-entropy and KL divergence, in bits or nats.
 
-For distributions p and q over the *last* dimension (SCIENCE.md §1):
+For distributions p and q over the *last* dimension (the lecture, "Entropy Loss"):
 
     H(p)      = -Σ_x p(x) log p(x)                       entropy
     H(p, q)   = -Σ_x p(x) log q(x)                       cross-entropy

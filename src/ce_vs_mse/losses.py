@@ -1,6 +1,6 @@
 """Every loss, and its gradient at the output pre-activation z, defined once.
 
-Reduction convention (SCIENCE.md §4), the same for every loss: per example, *sum* over
+Reduction convention, the same for every loss: per example, *sum* over
 output units; then *mean* over the mini-batch. So squared error is ½ Σ_k (a_k - y_k)², not
 torch's ``mse_loss`` (which also averages over units and divides the gradient by K).
 
@@ -92,7 +92,7 @@ def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, 
 
 def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,
                k: float = 1.0, M: float = 1.0) -> torch.Tensor:
-    """∂ℓ/∂z per example, in closed form (SCIENCE.md §2). Shape of z.
+    """∂ℓ/∂z per example, in closed form. Shape of z.
 
     sigmoid + mse:  (a - y) σ'(z), σ'(z) = a(1 - a)      <- vanishes when σ saturates
     sigmoid + bce:  a - y

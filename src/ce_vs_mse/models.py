@@ -44,7 +44,9 @@ def head_output(z: torch.Tensor, head: str) -> torch.Tensor:
         return torch.sigmoid(z)
     if head == "softmax":
         return torch.softmax(z, dim=-1)
-    return z
+    if head == "linear":
+        return z
+    raise ValueError(f"head={head!r}; choose one of: sigmoid, softmax, linear")
 
 
 def predict(z: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,8 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
 # Keys that do not change what a run computes, so they stay out of its name and hash.
-NOT_IN_NAME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done")
+NOT_IN_NAME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done",
+               "dataset.data_dir", "dataset.download")
 # Overrides already spelt out by the readable part of the name.
 IN_READABLE_NAME = ("dataset", "model", "loss", "optimizer", "optimizer.lr", "experiment", "pair")
 SUMMARY = "summary.json"

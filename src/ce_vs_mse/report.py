@@ -296,8 +296,8 @@ def gradient_section(rep: Report) -> None:
     ax.set_xlabel("output pre-activation z of the true class")
     ax.set_ylabel("∂ℓ/∂z (per example)")
     ax.legend(fontsize=8)
-    rep.text("## gradients", "The gradient each loss passes back at the output "
-             "(SCIENCE.md §2). Lines: closed form (losses.grad_wrt_z); dots: autograd.")
+    rep.text("## gradients", "The gradient each loss passes back at the output. Lines: closed "
+             "form (losses.grad_wrt_z); dots: autograd.")
     rep.figure(fig, "gradients", "∂ℓ/∂z for a target of 1: squared error through a sigmoid or "
                "softmax vanishes when the output is confidently wrong (z ≪ 0); CE does not "
                "(sigmoid + BCE lies under softmax + CE: a 2-way softmax is a sigmoid).")

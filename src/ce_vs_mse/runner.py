@@ -52,7 +52,9 @@ def _hparams(cfg, head: str, seed: int) -> dict:
             "hidden": str(list(cfg.model.hidden)), "activation": cfg.model.activation,
             "head": head, "init": cfg.model.init, "init_scale": cfg.model.init_scale,
             "init_weight": cfg.model.init_weight, "init_bias": cfg.model.init_bias,
-            "loss": cfg.loss.name, "optimizer": cfg.optimizer.name, "lr": cfg.optimizer.lr,
+            "loss": cfg.loss.name, "k": cfg.loss.k, "M": cfg.loss.M,
+            "optimizer": cfg.optimizer.name, "lr": cfg.optimizer.lr,
+            "momentum": cfg.optimizer.momentum, "weight_decay": cfg.optimizer.weight_decay,
             "batch_size": cfg.trainer.batch_size, "epochs": cfg.trainer.epochs, "seed": seed}
 
 

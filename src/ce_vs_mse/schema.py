@@ -134,6 +134,18 @@ def validate(cfg: Any) -> None:
     _positive("trainer.batch_size", cfg.trainer.batch_size)
     _positive("trainer.log_every", cfg.trainer.log_every)
     _positive("model.init_scale", cfg.model.init_scale)
+    if not 0 < cfg.trainer.target_accuracy <= 1:
+        raise ConfigError(f"trainer.target_accuracy={cfg.trainer.target_accuracy!r} must be a "
+                          "fraction in (0, 1], e.g. 0.9")
+    for key in ("momentum", "weight_decay"):
+        if cfg.optimizer[key] < 0:
+            raise ConfigError(f"optimizer.{key}={cfg.optimizer[key]!r} must be >= 0")
+    if cfg.optimizer.name == "adam" and cfg.optimizer.momentum != 0:
+        raise ConfigError(f"optimizer.momentum={cfg.optimizer.momentum!r} is not used by "
+                          "optimizer=adam; leave it at 0 or choose optimizer=sgd")
+    if cfg.dataset.name == "neuron" and cfg.dataset.standardize:
+        raise ConfigError("dataset=neuron with dataset.standardize=true would turn its single "
+                          "input into 0; use dataset.standardize=false")
     if cfg.threads < 0:
         raise ConfigError(f"threads={cfg.threads} must be >= 0 (0: torch's default)")
     if not 0 < cfg.dataset.test_fraction < 1:

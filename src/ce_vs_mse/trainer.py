@@ -52,11 +52,11 @@ def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
             for split, rows in splits.items() for metric, values in per_example.items()}
 
 
-def _training_scalars(model, z, y, loss_cfg, optimizer, head):
-    """Scalars of the step just taken; z is the output pre-activation, with z.grad kept."""
+def _training_scalars(model, z, y, loss: tuple, optimizer, head):
+    """Scalars of the step just taken; z is the output pre-activation, with z.grad kept;
+    ``loss`` is (name, k, M)."""
     with torch.no_grad():
-        per_example = losses.per_example(loss_cfg.name, z.detach(), y, head, loss_cfg.k,
-                                         loss_cfg.M)
+        per_example = losses.per_example(loss[0], z.detach(), y, head, *loss[1:])
     values = {"train/loss": per_example.mean(-1)}
     for name, p in model.named_parameters():
         values[f"grad_norm/{name.removeprefix('layers.')}"] = p.grad.flatten(1).norm(dim=1)
@@ -121,7 +121,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             bar.update()
             values = {}
             if log_now:
-                values |= _training_scalars(model, z, y, loss_cfg, optimizer, head)
+                values |= _training_scalars(model, z, y, (loss, k, M), optimizer, head)
             if epoch_end or (eval_every and step % eval_every == 0):
                 values |= evaluate_both()
             if values:
