@@ -71,6 +71,15 @@ def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> p
     return out.reset_index()
 
 
+def _pair(params: dict) -> str:
+    """The head+loss label, with the rescaled square loss's own parameters, which belong to
+    the loss (not to the comparison's other axes)."""
+    pair = f"{params['head']}+{params['loss']}"
+    if params["loss"] == "sq_rescaled":
+        pair += f"(k={params['k']:g},M={params['M']:g})"
+    return pair
+
+
 def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
     summary = json.loads((run_dir / "summary.json").read_text())
     if summary.get("status") not in ("done", "diverged"):
@@ -80,7 +89,7 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
         raise ValueError("metrics.csv has no rows")
     params = summary["params"]
     row = {"experiment": summary["experiment"], "run": summary["run"], "seed": summary["seed"],
-           "status": summary["status"], "pair": f"{params['head']}+{params['loss']}",
+           "status": summary["status"], "pair": _pair(params),
            "steps_to_target": summary["steps_to_target"],
            "epochs_to_target": summary["epochs_to_target"],
            "target_accuracy": summary["target_accuracy"],
@@ -113,7 +122,7 @@ def load_runs(root: Path) -> Runs:
                 skipped)
 
 
-def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair")) -> list[str]:
+def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair", "k", "M")) -> list[str]:
     """Parameter columns whose value differs between the runs of ``table``."""
     params = ["dataset", "model", "hidden", "activation", "init", "init_scale", "init_weight",
               "init_bias", "k", "M", "optimizer", "lr", "momentum", "weight_decay",
