@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .schema import PARAMS
+
 # Losses that are a cross-entropy of their head; each is paired with squared error on that head.
 ENTROPY_LOSSES = ("ce", "bce")
 
@@ -38,11 +40,15 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float]:
     x = x[~np.isnan(x)]
     if x.size == 0:
         return (np.nan, np.nan)
-    mean = float(x.mean())
-    if x.size == 1:
+    if x.size < 2:
         return (np.nan, np.nan)
-    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    mean, half = float(x.mean()), _half_width(x.std(ddof=1), x.size, level)
     return (mean - half, mean + half)
+
+
+def _half_width(sd, n, level: float = 0.95):
+    """t(½ + level/2, n-1) · sd / √n: half the t-interval of a mean (scalars or arrays)."""
+    return stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
 
 
 def mean_ci(values) -> dict[str, float]:
@@ -63,8 +69,7 @@ def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> p
         v = np.log(df[value])
     g = v.groupby([df[k] for k in keys], sort=True)
     out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
-    half = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
-    half = half.where(out["n"] > 1, np.nan)
+    half = _half_width(out["sd"], out["n"].clip(lower=2)).where(out["n"] > 1, np.nan)
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
     if log:
         out[["mean", "ci_low", "ci_high"]] = np.exp(out[["mean", "ci_low", "ci_high"]])
@@ -124,10 +129,7 @@ def load_runs(root: Path) -> Runs:
 
 def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair", "k", "M")) -> list[str]:
     """Parameter columns whose value differs between the runs of ``table``."""
-    params = ["dataset", "model", "hidden", "activation", "init", "init_scale", "init_weight",
-              "init_bias", "k", "M", "optimizer", "lr", "momentum", "weight_decay",
-              "batch_size", "epochs"]
-    return [c for c in params if c in table and c not in exclude and table[c].nunique() > 1]
+    return [c for c in PARAMS if c in table and c not in exclude and table[c].nunique() > 1]
 
 
 def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:

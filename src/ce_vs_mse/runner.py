@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from . import data as datasets
 from . import models, provenance, recorder, trainer
-from .schema import ConfigError, validate
+from .schema import PARAMS, ConfigError, validate
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,10 @@ def _writable(path: Path) -> None:
 
 
 def _hparams(cfg, head: str, seed: int) -> dict:
-    return {"dataset": cfg.dataset.name, "model": cfg.model.name,
-            "hidden": str(list(cfg.model.hidden)), "activation": cfg.model.activation,
-            "head": head, "init": cfg.model.init, "init_scale": cfg.model.init_scale,
-            "init_weight": cfg.model.init_weight, "init_bias": cfg.model.init_bias,
-            "loss": cfg.loss.name, "k": cfg.loss.k, "M": cfg.loss.M,
-            "optimizer": cfg.optimizer.name, "lr": cfg.optimizer.lr,
-            "momentum": cfg.optimizer.momentum, "weight_decay": cfg.optimizer.weight_decay,
-            "batch_size": cfg.trainer.batch_size, "epochs": cfg.trainer.epochs, "seed": seed}
+    """The run's schema.PARAMS (lists as text, which TensorBoard's HParams needs)."""
+    params = {name: OmegaConf.select(cfg, key) for name, key in PARAMS.items()}
+    params["hidden"] = str(list(params["hidden"]))
+    return {**params, "head": head, "seed": seed}
 
 
 def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Path]:

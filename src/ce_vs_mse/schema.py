@@ -99,6 +99,19 @@ class Config:
     results_dir: str = "results/runs"
 
 
+# What a run records of its configuration in summary.json "params" (and TensorBoard's HParams),
+# as name -> config key; the report compares runs along these. ``head`` (resolved from auto)
+# and ``seed`` are added by the runner.
+PARAMS = {
+    "dataset": "dataset.name", "model": "model.name", "hidden": "model.hidden",
+    "activation": "model.activation", "init": "model.init", "init_scale": "model.init_scale",
+    "init_weight": "model.init_weight", "init_bias": "model.init_bias", "loss": "loss.name",
+    "k": "loss.k", "M": "loss.M", "optimizer": "optimizer.name", "lr": "optimizer.lr",
+    "momentum": "optimizer.momentum", "weight_decay": "optimizer.weight_decay",
+    "batch_size": "trainer.batch_size", "epochs": "trainer.epochs",
+}
+
+
 def register() -> None:
     """Register the schema as ``schema``; ``configs/config.yaml`` names it first in its defaults,
     so every group file is merged onto (and checked against) the typed fields above."""

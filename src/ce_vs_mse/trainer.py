@@ -31,10 +31,15 @@ from .recorder import Recorder
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
 
 
+def _parameters(model: ReplicaMLP, prefix: str):
+    """(tag, parameter) for every parameter tensor, tagged e.g. ``grad_norm/layer1.weight``."""
+    return [(f"{prefix}/{name.removeprefix('layers.')}", p) for name, p in model.named_parameters()]
+
+
 def metric_names(model: ReplicaMLP) -> list[str]:
     """Every scalar tag a run logs, in column order of metrics.csv."""
     evals = [f"{split}/{m}" for split in ("train", "test") for m in ("accuracy", "ce", "mse")]
-    grads = [f"grad_norm/{name.removeprefix('layers.')}" for name, _ in model.named_parameters()]
+    grads = [tag for tag, _ in _parameters(model, "grad_norm")]
     return ["train/loss", *evals, *grads, "output/grad_z_abs_mean", "output/saturated_fraction",
             "lr"]
 
@@ -58,8 +63,8 @@ def _training_scalars(model, z, y, loss: tuple, optimizer, head):
     with torch.no_grad():
         per_example = losses.per_example(loss[0], z.detach(), y, head, *loss[1:])
     values = {"train/loss": per_example.mean(-1)}
-    for name, p in model.named_parameters():
-        values[f"grad_norm/{name.removeprefix('layers.')}"] = p.grad.flatten(1).norm(dim=1)
+    for tag, p in _parameters(model, "grad_norm"):
+        values[tag] = p.grad.flatten(1).norm(dim=1)
     batch = z.shape[1]
     values["output/grad_z_abs_mean"] = (z.grad * batch).abs().mean(dim=(1, 2))
     slope = head_slope(z.detach(), head)
@@ -127,9 +132,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             if values:
                 recorder.scalars(step, epoch, values)
             if epoch_end and (epoch % hist_every == 0 or epoch == epochs):
-                recorder.histograms(step, {
-                    f"grad/{name.removeprefix('layers.')}": p.grad
-                    for name, p in model.named_parameters()})
+                recorder.histograms(step, {tag: p.grad for tag, p in _parameters(model, "grad")})
         if all(d is not None for d in recorder.diverged_at):
             break
     bar.close()
