@@ -27,8 +27,11 @@ def targets(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 def squared_error(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
     """½ Σ_k (a_k - y_k)² per example, a = head(z). Shape (..., B)."""
-    a = head_output(z, head)
-    return 0.5 * (a - targets(y, z)).pow(2).sum(-1)
+    return _half_squared_distance(head_output(z, head), y)
+
+
+def _half_squared_distance(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (a - targets(y, a)).pow(2).sum(-1)
 
 
 def binary_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -38,9 +41,8 @@ def binary_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """-log softmax(z)_y per example, from logits. Shape (..., B)."""
-    flat = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1), reduction="none")
-    return flat.view(y.shape)
+    """-log softmax(z)_y = log Σ_k exp(z_k) - z_y per example, from logits. Shape (..., B)."""
+    return torch.logsumexp(z, -1) - z.gather(-1, y.unsqueeze(-1)).squeeze(-1)
 
 
 def rescaled_square(z: torch.Tensor, y: torch.Tensor, k: float, M: float) -> torch.Tensor:
@@ -71,12 +73,16 @@ def objective(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
               k: float = 1.0, M: float = 1.0) -> torch.Tensor:
     """What the trainer differentiates: Σ_r mean_b ℓ_rb over R replicas of B examples each.
     Its gradient with respect to replica r's weights is that of r's own mean loss, so one
-    backward pass trains every replica as if alone. Cross-entropy uses one fused kernel."""
-    batch = z.shape[-2]
+    backward pass trains every replica as if alone. Cross-entropy uses one fused kernel.
+
+    Computed as R × the mean over all R·B losses, and for one replica as the plain mean: a
+    division by B is one more autograd op, ~20 µs of a ~300 µs step on digits."""
     if loss == "ce":
-        flat = z.reshape(-1, z.shape[-1])
-        return F.cross_entropy(flat, y.reshape(-1), reduction="sum") / batch
-    return per_example(loss, z, y, head, k, M).sum() / batch
+        mean = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1))
+    else:
+        mean = per_example(loss, z, y, head, k, M).mean()
+    replicas = z.shape[0] if z.dim() == 3 else 1
+    return mean * replicas if replicas > 1 else mean
 
 
 def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, torch.Tensor]:
@@ -86,8 +92,13 @@ def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, 
     (or linear, read as logits) head, BCE summed over units for a sigmoid head. ``mse`` is
     ½ Σ_k (a_k - y_k)² of the head's output. Both per example, shape (..., B).
     """
-    ce = binary_cross_entropy(z, y) if head == "sigmoid" else cross_entropy(z, y)
-    return {"ce": ce, "mse": squared_error(z, y, head)}
+    if head == "softmax":  # both from one log-softmax (torch.softmax is slow on many rows)
+        log_p = z - torch.logsumexp(z, -1, keepdim=True)
+        ce, a = -log_p.gather(-1, y.unsqueeze(-1)).squeeze(-1), log_p.exp()
+    else:
+        a = head_output(z, head)
+        ce = binary_cross_entropy(z, y) if head == "sigmoid" else cross_entropy(z, y)
+    return {"ce": ce, "mse": _half_squared_distance(a, y)}
 
 
 def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,

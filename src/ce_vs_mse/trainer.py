@@ -60,16 +60,18 @@ def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
 def _training_scalars(model, z, y, loss: tuple, optimizer, head):
     """Scalars of the step just taken; z is the output pre-activation, with z.grad kept;
     ``loss`` is (name, k, M)."""
+    grad_z, z = z.grad, z.detach()
     with torch.no_grad():
-        per_example = losses.per_example(loss[0], z.detach(), y, head, *loss[1:])
+        per_example = losses.per_example(loss[0], z, y, head, *loss[1:])
     values = {"train/loss": per_example.mean(-1)}
     for tag, p in _parameters(model, "grad_norm"):
-        values[tag] = p.grad.flatten(1).norm(dim=1)
-    batch = z.shape[1]
-    values["output/grad_z_abs_mean"] = (z.grad * batch).abs().mean(dim=(1, 2))
-    slope = head_slope(z.detach(), head)
+        values[tag] = torch.linalg.vector_norm(p.grad, dim=tuple(range(1, p.grad.dim())))
+    # Per example: the objective's gradient is 1/B of each example's, so the mean of
+    # B·|∂/∂z| over B·K entries is the sum of |∂/∂z| over them divided by K.
+    values["output/grad_z_abs_mean"] = grad_z.abs().sum(dim=(1, 2)) / z.shape[-1]
+    slope = head_slope(z, head)
     values["output/saturated_fraction"] = (slope < SATURATION).float().mean(dim=(1, 2))
-    values["lr"] = torch.tensor(optimizer.param_groups[0]["lr"], device=z.device)
+    values["lr"] = optimizer.param_groups[0]["lr"]  # a plain float, the same for every replica
     return values
 
 
