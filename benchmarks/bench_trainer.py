@@ -33,6 +33,9 @@ Measurements
             SummaryWriter.add_scalar(tag, p.grad.norm().item(), step).
   lockstep  one ``train`` call with seeds 0..7 (8 replicas in lockstep) against 8 ``train``
             calls with one seed each; speedup = time(8 separate) / time(lockstep).
+  epoch-end the trainer with training scalars at epoch ends only (trainer.log_every larger
+            than an epoch): the evaluation and histograms remain. Shown to split the
+            trainer's cost between the step loop, the per-10-step scalars and the rest.
 
 Only the training itself is timed: building models, Recorders and writers and closing them
 are not. The trainer's progress bar (tqdm, ``disable=None``) is drawn only when stderr is a
@@ -150,6 +153,13 @@ def make_trainer_run(wl: Workload, seeds: list[int], tmp: Path):
         return time.perf_counter() - start, steps
 
     return go, rec.close
+
+
+def epoch_end_only(wl: Workload) -> Workload:
+    """``wl`` with training scalars logged at epoch ends only."""
+    cfg = wl.cfg.copy()
+    cfg.trainer.log_every = wl.steps_per_epoch * wl.epochs + 1
+    return Workload(wl.name, cfg, wl.data, wl.epochs)
 
 
 def run_trainer(wl: Workload, seeds: list[int], tmp: Path) -> tuple[float, int]:
@@ -279,6 +289,7 @@ def bench_workload(wl: Workload, repeats: int, tmp: Path) -> list[tuple[str, ...
         "usual": lambda: run_usual(wl, tmp),
         "lockstep": lambda: run_trainer(wl, list(range(REPLICAS)), tmp),
         "separate": lambda: run_separate(wl, tmp),
+        "epoch-end": lambda: run_trainer(epoch_end_only(wl), [0], tmp),
     }, repeats)
     bare = t["bare"].steps_per_s
     for name, timing in t.items():
@@ -289,6 +300,8 @@ def bench_workload(wl: Workload, repeats: int, tmp: Path) -> list[tuple[str, ...
     rows = [
         (wl.name, "trainer / bare", f"{t['trainer'].steps_per_s / bare:.2f}x",
          f"{t['trainer'].steps_per_s:.0f}", f"{bare:.0f}"),
+        (wl.name, "epoch-end / bare", f"{t['epoch-end'].steps_per_s / bare:.2f}x",
+         f"{t['epoch-end'].steps_per_s:.0f}", f"{bare:.0f}"),
         (wl.name, "usual / bare", f"{t['usual'].steps_per_s / bare:.2f}x",
          f"{t['usual'].steps_per_s:.0f}", f"{bare:.0f}"),
         (wl.name, f"lockstep speedup ({REPLICAS} seeds)", f"{speedup:.2f}x",
