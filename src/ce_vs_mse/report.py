@@ -55,6 +55,9 @@ class Report:
 
     def figure(self, fig, name: str, caption: str) -> None:
         fig.tight_layout()
+        # tight_layout leaves a placeholder layout engine behind, and with any engine set
+        # savefig draws the figure once more before drawing it to the file: drop it.
+        fig.set_layout_engine(None)
         fig.savefig(self.out / "figures" / f"{name}.png")
         fig.savefig(self.out / "figures" / f"{name}.svg", metadata={"Date": None})
         plt.close(fig)
