@@ -73,7 +73,9 @@ class ReplicaLinear(nn.Module):
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
         super().__init__()
         self.weight = nn.Parameter(weight)  # (R, fan_in, fan_out)
-        self.bias = nn.Parameter(bias)  # (R, fan_out)
+        # (R, 1, fan_out): broadcasts over the batch as it is (an unsqueeze in every forward
+        # pass would add an autograd node per layer and step)
+        self.bias = nn.Parameter(bias.unsqueeze(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:  # the same inputs for every replica (evaluation): (N, fan_in)
@@ -83,7 +85,7 @@ class ReplicaLinear(nn.Module):
             wide = self.weight.permute(1, 0, 2).reshape(fan_in, replicas * fan_out)
             z = torch.addmm(self.bias.reshape(-1), x, wide)
             return z.view(-1, replicas, fan_out).transpose(0, 1)
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
+        return torch.baddbmm(self.bias, x, self.weight)
 
 
 class ReplicaMLP(nn.Module):
