@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.linalg import vector_norm
 from tqdm.auto import tqdm
 
 from . import losses, seeding
@@ -65,10 +66,10 @@ def _training_scalars(model, z, y, loss: tuple, optimizer, head):
         per_example = losses.per_example(loss[0], z, y, head, *loss[1:])
     values = {"train/loss": per_example.mean(-1)}
     for tag, p in _parameters(model, "grad_norm"):
-        values[tag] = torch.linalg.vector_norm(p.grad, dim=tuple(range(1, p.grad.dim())))
+        values[tag] = vector_norm(p.grad, dim=tuple(range(1, p.grad.dim())))
     # Per example: the objective's gradient is 1/B of each example's, so the mean of
     # B·|∂/∂z| over B·K entries is the sum of |∂/∂z| over them divided by K.
-    values["output/grad_z_abs_mean"] = grad_z.abs().sum(dim=(1, 2)) / z.shape[-1]
+    values["output/grad_z_abs_mean"] = vector_norm(grad_z, ord=1, dim=(1, 2)) / z.shape[-1]
     slope = head_slope(z, head)
     values["output/saturated_fraction"] = (slope < SATURATION).float().mean(dim=(1, 2))
     values["lr"] = optimizer.param_groups[0]["lr"]  # a plain float, the same for every replica

@@ -1,0 +1,91 @@
+"""Where the trainer's time goes on digits, one seed: each variant adds one part to the last.
+
+Run from the repository root (with the project's virtualenv):
+
+    python benchmarks/breakdown.py          # about 30 s on 2 cores
+
+  bare       bench_trainer.py's bare loop (nn.Sequential, F.cross_entropy, SGD)
+  replicas   the same loop over the suite's ReplicaMLP (R = 1) and ``losses.objective``
+  + loop     ``trainer.train`` with training scalars at epoch ends only and the evaluation
+             replaced by a stub: the loop, the progress bar, the epoch-end scalars, histograms
+  + eval     ... with the real evaluation (accuracy, CE, MSE on both splits) at epoch ends
+  trainer    ... with the training scalars every trainer.log_every (10) steps: the default
+
+Medians of 7 interleaved repeats after a warm-up, in µs per step.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import bench_trainer as bench  # benchmarks/ is on sys.path when this script is run
+import torch
+
+from ce_vs_mse import losses, models, trainer
+
+
+def replica_loop(wl: bench.Workload):
+    """bench.run_bare's loop, over the suite's model and objective."""
+    model, head = models.build(wl.cfg, wl.data.n_features, wl.data.n_classes, [0])
+    optimizer = trainer.make_optimizer(wl.cfg.optimizer, model.parameters())
+    x, y, batch = wl.data.x_train, wl.data.y_train, wl.batch
+    order = torch.stack([torch.randperm(x.shape[0]) for _ in range(wl.epochs)])
+
+    def go() -> tuple[float, int]:
+        start, steps = time.perf_counter(), 0
+        for epoch in range(wl.epochs):
+            for i in range(wl.steps_per_epoch):
+                idx = order[epoch:epoch + 1, i * batch:(i + 1) * batch]  # (1, B)
+                loss = losses.objective("ce", model(x[idx]), y[idx], head)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                steps += 1
+        return time.perf_counter() - start, steps
+
+    return go
+
+
+def without_evaluation(wl: bench.Workload, tmp: Path):
+    """The trainer with its evaluation replaced by a stub that computes nothing."""
+    real = trainer.evaluate
+
+    def stub(model, head, x, y, splits):
+        return {"test/accuracy": torch.zeros(1)}
+
+    def go() -> tuple[float, int]:
+        trainer.evaluate = stub
+        try:
+            return bench.run_trainer(wl, [0], tmp)
+        finally:
+            trainer.evaluate = real
+
+    return go
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    wl = bench.digits_workload(10, torch.device("cpu"))
+    quiet = bench.epoch_end_only(wl)
+    print(bench.machine_line(torch.device("cpu")))
+    with tempfile.TemporaryDirectory(prefix="breakdown-") as tmp:
+        timings = bench.measure({
+            "bare": lambda: bench.run_bare(wl),
+            "replicas": replica_loop(wl),
+            "+ loop": without_evaluation(quiet, Path(tmp)),
+            "+ eval": lambda: bench.run_trainer(quiet, [0], Path(tmp)),
+            "trainer": lambda: bench.run_trainer(wl, [0], Path(tmp)),
+        }, repeats=7)
+    bare = timings["bare"].median_s
+    previous = None
+    for name, t in timings.items():
+        step = t.median_s / t.steps * 1e6
+        added = "" if previous is None else f"  (+{step - previous:5.1f})"
+        print(f"{name:<9} {step:6.1f} µs/step{added}  {bare / t.median_s:.2f}x bare")
+        previous = step
+
+
+if __name__ == "__main__":
+    main()
