@@ -65,14 +65,17 @@ def test_paired_ratio_pairs_the_same_seed(runs):
 
 @pytest.fixture(scope="module")
 def built(runs, tmp_path_factory) -> Path:
-    """The report built twice from the same runs, into ``a/`` and ``b/``."""
+    """The report built twice from the same runs: into ``a/`` by two worker processes, into
+    ``b/`` in this process."""
     out = tmp_path_factory.mktemp("report")
-    report.build(runs, out / "a")
-    report.build(runs, out / "b")
+    report.build(runs, out / "a", workers=2)
+    report.build(runs, out / "b", workers=1)
     return out
 
 
 def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built):
+    """Every figure and table is written, and the same bytes come out whether the sections
+    were drawn by worker processes or in this process."""
     tmp_path = built
     first, second = tmp_path / "a/REPORT.md", tmp_path / "b/REPORT.md"
     text = first.read_text()
