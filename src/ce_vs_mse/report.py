@@ -61,20 +61,29 @@ class Report:
         # tight_layout leaves a placeholder layout engine behind, and with any engine set
         # savefig draws the figure once more before drawing it to the file: drop it.
         fig.set_layout_engine(None)
-        fig.savefig(self.out / "figures" / f"{name}.png")
-        fig.savefig(self.out / "figures" / f"{name}.svg", metadata={"Date": None})
+        for fmt, extra in (("png", {}), ("svg", {"metadata": {"Date": None}})):
+            _replace(self.out / "figures" / f"{name}.{fmt}",
+                     lambda tmp, fmt=fmt, extra=extra: fig.savefig(tmp, format=fmt, **extra))
         plt.close(fig)
         self.text(f"![{name}](figures/{name}.png)", "", f"*{caption}*")
 
     def table(self, df: pd.DataFrame, name: str, caption: str) -> None:
         df = df.round(4)
-        df.to_csv(self.out / "tables" / f"{name}.csv", index=False)
+        _replace(self.out / "tables" / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
         self.text(f"**{caption}** ([{name}.csv](tables/{name}.csv))", "", _markdown(df))
 
     def write(self) -> Path:
         path = self.out / "REPORT.md"
-        path.write_text("\n".join(self.lines).rstrip() + "\n")
+        _replace(path, lambda tmp: tmp.write_text("\n".join(self.lines).rstrip() + "\n"))
         return path
+
+
+def _replace(path: Path, write) -> None:
+    """``write(tmp)``, then rename tmp to ``path``: an interrupted report leaves every file
+    either as it was or complete."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
 
 
 def _markdown(df: pd.DataFrame) -> str:
@@ -415,8 +424,8 @@ def build(runs_dir: Path, out: Path, workers: int | None = None) -> Path:
         # files never depend on which worker drew what before: same inputs, same bytes.
         pool = multiprocessing.get_context("fork").Pool(
             workers, initializer=_start_worker, initargs=(runs, out), maxtasksperchild=1)
-        with pool:
-            sections = pool.map(_section, names, chunksize=1)
+        with pool:  # (get with a timeout: without one, Ctrl-C would wait for the result)
+            sections = pool.map_async(_section, names, chunksize=1).get(timeout=24 * 3600)
     for lines in sections:
         rep.lines += lines
     return rep.write()
