@@ -2,10 +2,13 @@
 identical output on a rerun, and unfinished runs reported instead of crashing it."""
 
 import json
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -124,3 +127,22 @@ def test_report_command_refuses_a_missing_runs_folder(tmp_path):
                            str(tmp_path / "nothing")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "is not a folder" in proc.stderr
+
+
+def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tmp_path):
+    out = tmp_path / "report"
+    proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
+                             "--out", str(out)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob("figures/*.png")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the worker processes are drawing
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    assert proc.wait(timeout=20) != 0
+    assert "KeyboardInterrupt" in proc.stderr.read()
+    assert not (out / "REPORT.md").exists()
+    with pytest.raises(ProcessLookupError):  # no worker left behind in its process group
+        os.killpg(proc.pid, 0)
+    for png in out.glob("figures/*.png"):
+        data = png.read_bytes()
+        assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82"), png.name

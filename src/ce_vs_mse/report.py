@@ -424,8 +424,8 @@ def build(runs_dir: Path, out: Path, workers: int | None = None) -> Path:
         # files never depend on which worker drew what before: same inputs, same bytes.
         pool = multiprocessing.get_context("fork").Pool(
             workers, initializer=_start_worker, initargs=(runs, out), maxtasksperchild=1)
-        with pool:  # (get with a timeout: without one, Ctrl-C would wait for the result)
-            sections = pool.map_async(_section, names, chunksize=1).get(timeout=24 * 3600)
+        with pool:  # leaving it terminates the workers, on Ctrl-C too
+            sections = pool.map(_section, names, chunksize=1)
     for lines in sections:
         rep.lines += lines
     return rep.write()
