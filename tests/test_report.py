@@ -1,6 +1,7 @@
 """The report: aggregation against independently computed statistics, every figure written,
 identical output on a rerun, and unfinished runs reported instead of crashing it."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,6 +35,8 @@ def runs(tmp_path_factory) -> Path:
     for loss in ("ce", "mse"):
         _run(root, "tiny", "model=logreg", f"loss={loss}", "seeds=[0,1,2]", "trainer.epochs=3",
              "trainer.eval_every=5", "trainer.target_accuracy=0.85")
+    # an experiment that shares its name with a section drawn without runs
+    _run(root, "landscape", "model=logreg", "seeds=[0]", "trainer.epochs=1")
     for loss in ("mse", "bce"):
         for w, b in ((0.6, 0.9), (2.0, 2.0)):
             _run(root, "neuron", "experiment=neuron", f"loss={loss}", "trainer.epochs=20",
@@ -84,7 +87,7 @@ def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built)
     text = first.read_text()
     figures = sorted((tmp_path / "a/figures").iterdir())
     for name in ("tiny_accuracy_step", "tiny_grad_norm", "tiny_steps_to_target", "neuron",
-                 "gradients", "bce", "landscape"):
+                 "gradients", "bce", "landscape", "landscape_accuracy_step"):
         for ext in ("png", "svg"):
             path = tmp_path / f"a/figures/{name}.{ext}"
             assert path.stat().st_size > 1000, path
@@ -99,6 +102,7 @@ def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built)
         assert t.read_bytes() == (tmp_path / "b/tables" / t.name).read_bytes()
     assert second.read_text() == text
     assert "No finished runs of this experiment" in text  # e.g. mnist: skipped with a how-to
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_neuron_table_reproduces_nielsens_starting_outputs(built):
@@ -132,17 +136,34 @@ def test_report_command_refuses_a_missing_runs_folder(tmp_path):
 def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tmp_path):
     out = tmp_path / "report"
     proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out)], start_new_session=True,
+                             "--out", str(out), "--workers", "2"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(out.glob("figures/*.png")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # until the worker processes are drawing
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-    assert proc.wait(timeout=20) != 0
-    assert "KeyboardInterrupt" in proc.stderr.read()
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("figures/*.png")) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the workers are drawing
+        assert list(out.glob("figures/*.png")), "the report never started drawing"
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0
+    # one traceback, the parent's: the workers leave Ctrl-C to it
+    assert stderr.count("Traceback") == 1 and "KeyboardInterrupt" in stderr, stderr
     assert not (out / "REPORT.md").exists()
     with pytest.raises(ProcessLookupError):  # no worker left behind in its process group
         os.killpg(proc.pid, 0)
+    assert not list(out.rglob("*.tmp"))
     for png in out.glob("figures/*.png"):
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82"), png.name
+
+
+def test_bad_worker_counts_are_refused_before_any_work(runs, tmp_path):
+    with pytest.raises(ValueError, match="workers=0"):
+        report.build(runs, tmp_path / "out", workers=0)
+    assert not (tmp_path / "out").exists()
+    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
+                           "--workers", "-1"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--workers -1" in proc.stderr

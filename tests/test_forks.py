@@ -1,0 +1,40 @@
+"""Calls in forked children: results in order, failures with the child's traceback, and no
+child left behind."""
+
+import os
+import signal
+
+import pytest
+
+from ce_vs_mse.forks import WorkerFailed, map_in_forks
+
+
+def _pid_and_square(x):
+    return os.getpid(), x * x
+
+
+def test_results_keep_their_order_and_every_call_has_its_own_child():
+    results = map_in_forks(_pid_and_square, list(range(7)), workers=3)
+    assert [square for _, square in results] == [x * x for x in range(7)]
+    pids = {pid for pid, _ in results}
+    assert len(pids) == 7 and os.getpid() not in pids
+
+
+def _fail_on_three(x):
+    if x == 3:
+        raise ValueError("three is not allowed")
+    return x
+
+
+def test_a_failure_raises_with_the_childs_traceback():
+    with pytest.raises(WorkerFailed, match="(?s)_fail_on_three\\(3\\).*ValueError: three is not"):
+        map_in_forks(_fail_on_three, [1, 2, 3, 4], workers=2)
+
+
+def _die(x):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_child_that_dies_without_answering_is_a_failure_not_a_hang():
+    with pytest.raises(WorkerFailed, match="died"):
+        map_in_forks(_die, [1], workers=1)
