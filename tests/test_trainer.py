@@ -39,6 +39,18 @@ def test_same_seed_same_start_and_batch_order_whatever_the_loss(make_cfg):
     assert m_ce.iloc[-1]["test/ce"] != m_mse.iloc[-1]["test/ce"]  # and then they train apart
 
 
+def test_shared_inputs_give_every_replica_what_its_own_batch_gives():
+    """The evaluation path (one (N, D) input, one matrix product for all replicas) against
+    the training path (a batch per replica)."""
+    model = models.ReplicaMLP([6, 5, 4, 3], "sigmoid", seeds=[0, 1, 2])
+    x = torch.randn(7, 6)
+    shared = model(x)
+    assert shared.shape == (3, 7, 3)
+    torch.testing.assert_close(shared, model(x.expand(3, -1, -1)))
+    alone = models.ReplicaMLP([6, 5, 4, 3], "sigmoid", seeds=[1])
+    torch.testing.assert_close(shared[1], alone(x)[0])
+
+
 def test_batch_order_stream_is_independent_of_init_stream():
     a = torch.randperm(100, generator=seeding.generator(0, "order"))
     b = torch.randperm(100, generator=seeding.generator(0, "init"))

@@ -16,6 +16,7 @@ import os
 import socket
 import struct
 import time
+import warnings
 from pathlib import Path
 
 import google_crc32c
@@ -23,6 +24,9 @@ from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 
 _file_ids = itertools.count()  # two files opened in the same second never share a name
+if google_crc32c.implementation != "c":
+    warnings.warn("google-crc32c runs without its C extension: writing TensorBoard events "
+                  "will be slow (reinstall google-crc32c for this platform)", stacklevel=1)
 
 
 def masked_crc32c(data: bytes) -> int:

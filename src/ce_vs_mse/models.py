@@ -1,7 +1,7 @@
 """Logistic regression and MLPs, R independent copies ("replicas") trained in lockstep.
 
 Every weight carries a leading replica dimension: a layer's weight is (R, fan_in, fan_out)
-and its bias (R, fan_out), so one batched matmul runs all R networks. Replica r is
+and its bias (R, 1, fan_out), so one batched matmul runs all R networks. Replica r is
 initialised from its own seed alone, which makes it identical to a network trained with
 that seed by itself. The model returns the output *pre-activation* z of shape (R, B, K);
 the head (sigmoid, softmax or identity) is applied by :func:`head_output` and by the

@@ -108,7 +108,11 @@ class RunWriter:
         # Written as metrics.csv.partial and renamed when the run ends: a metrics.csv is
         # always complete.
         self._partial = run_dir / "metrics.csv.partial"
-        self._csv_file = open(self._partial, "w", newline="")  # noqa: SIM115
+        try:
+            self._csv_file = open(self._partial, "w", newline="")  # noqa: SIM115
+        except BaseException:
+            self.tb.close()
+            raise
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(["step", "epoch", *tags])
 
@@ -148,12 +152,20 @@ def _fmt(value: float | None) -> str:
 class Recorder:
     """Fans metrics of R replicas out to R run directories.
 
-    Every ``scalars`` call takes tensors of shape (R,) and copies them to the host once,
-    which is the only host-device synchronisation in training.
+    Every ``scalars`` call takes tensors of shape (R,) (and plain floats, the same for every
+    replica) and copies the tensors to the host once, which is the only host-device
+    synchronisation in training. Files are flushed when a logging call finds the last flush
+    more than ``FLUSH_SECS`` old, and on close.
     """
 
     def __init__(self, run_dirs: list[Path], tags: list[str], target_accuracy: float):
-        self.writers = [RunWriter(d, tags) for d in run_dirs]
+        self.writers: list[RunWriter] = []
+        try:
+            for d in run_dirs:
+                self.writers.append(RunWriter(d, tags))
+        except BaseException:  # e.g. a folder that cannot be written: close the others
+            self.close(keep_metrics=False)
+            raise
         self.target = target_accuracy
         self.last: list[dict[str, float]] = [{} for _ in run_dirs]
         self.reached: list[tuple[int, int] | None] = [None for _ in run_dirs]
@@ -177,6 +189,9 @@ class Recorder:
             loss = row.get("train/loss")
             if loss is not None and not math.isfinite(loss) and self.diverged_at[r] is None:
                 self.diverged_at[r] = step
+        self._flush_if_due()
+
+    def _flush_if_due(self) -> None:
         if time.monotonic() - self._flushed > FLUSH_SECS:
             self.flush()
 
@@ -193,6 +208,7 @@ class Recorder:
                 finite = v[r][np.isfinite(v[r])]  # a diverged replica has NaN gradients
                 if finite.size:
                     writer.histogram(tag, finite, step)
+        self._flush_if_due()
 
     def close(self, keep_metrics: bool = True) -> None:
         """Finish every run's files; metrics.csv appears only now, and only with

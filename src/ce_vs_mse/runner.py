@@ -85,10 +85,15 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
     model, data = model.to(device), data.to(device)
     tags = trainer.metric_names(model)
     rec = recorder.Recorder([run_dirs[s] for s in todo], tags, cfg.trainer.target_accuracy)
-    for s, writer in zip(todo, rec.writers, strict=True):
-        seed_cfg = OmegaConf.merge(cfg, {"seeds": [s]})
-        (writer.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(seed_cfg, resolve=True))
-        writer.hparams(_hparams(cfg, head, s), HPARAM_METRICS)
+    try:
+        for s, writer in zip(todo, rec.writers, strict=True):
+            seed_cfg = OmegaConf.merge(cfg, {"seeds": [s]})
+            (writer.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(seed_cfg,
+                                                                          resolve=True))
+            writer.hparams(_hparams(cfg, head, s), HPARAM_METRICS)
+    except BaseException:
+        rec.close(keep_metrics=False)
+        raise
 
     origin = provenance.collect()
     start = time.perf_counter()
