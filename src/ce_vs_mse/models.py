@@ -79,7 +79,7 @@ class ReplicaLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:  # the same inputs for every replica (evaluation): (N, fan_in)
-            # one (N, fan_in) x (fan_in, R*fan_out) product for all replicas: 3x faster than
+            # one (N, fan_in) x (fan_in, R*fan_out) product for all replicas: 2.7x faster than
             # a batched matmul of x broadcast over R on digits with R = 8
             replicas, fan_in, fan_out = self.weight.shape
             wide = self.weight.permute(1, 0, 2).reshape(fan_in, replicas * fan_out)
