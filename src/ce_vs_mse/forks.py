@@ -43,10 +43,10 @@ def map_in_forks(fn: Callable, items: Sequence, workers: int) -> list:
                 try:
                     ok, value = reader.recv()
                 except EOFError:  # it died without answering (killed, out of memory)
-                    child.join()
-                    ok, value = False, f"the worker process died (exit code {child.exitcode})"
+                    ok, value = False, None
                 child.join()
                 if not ok:
+                    value = value or f"the worker process died (exit code {child.exitcode})"
                     raise WorkerFailed(f"{getattr(fn, '__name__', fn)}({items[index]!r}) "
                                        f"failed in a worker process:\n{value}")
                 results[index] = value

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,22 @@ def run_name(cfg, head: str, overrides: list[str] = ()) -> str:
     return f"{cfg.dataset.name}/{model}-{head}/{cfg.loss.name}/{leaf}-{config_hash(cfg)}"
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON so that readers see the old file or the new one, never half."""
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)``, then rename tmp to ``path``: readers, and anything interrupted, see the
+    old file or the new one, never half of one."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON, atomically (:func:`write_atomic`)."""
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+    write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def read_summary(run_dir: Path) -> dict | None:

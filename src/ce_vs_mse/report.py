@@ -23,6 +23,7 @@ import torch  # noqa: E402
 
 from . import aggregate, forks, information, losses, models  # noqa: E402
 from . import data as datasets  # noqa: E402
+from .recorder import write_atomic  # noqa: E402
 
 plt.rcParams.update({"svg.hashsalt": "ce-vs-mse", "svg.fonttype": "none",  # text stays text
                      "figure.dpi": 100, "savefig.dpi": 100,
@@ -62,32 +63,20 @@ class Report:
         # savefig draws the figure once more before drawing it to the file: drop it.
         fig.set_layout_engine(None)
         for fmt, extra in (("png", {}), ("svg", {"metadata": {"Date": None}})):
-            _replace(self.out / "figures" / f"{name}.{fmt}",
-                     lambda tmp, fmt=fmt, extra=extra: fig.savefig(tmp, format=fmt, **extra))
+            write_atomic(self.out / "figures" / f"{name}.{fmt}",
+                         lambda tmp, fmt=fmt, extra=extra: fig.savefig(tmp, format=fmt, **extra))
         plt.close(fig)
         self.text(f"![{name}](figures/{name}.png)", "", f"*{caption}*")
 
     def table(self, df: pd.DataFrame, name: str, caption: str) -> None:
         df = df.round(4)
-        _replace(self.out / "tables" / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
+        write_atomic(self.out / "tables" / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
         self.text(f"**{caption}** ([{name}.csv](tables/{name}.csv))", "", _markdown(df))
 
     def write(self) -> Path:
         path = self.out / "REPORT.md"
-        _replace(path, lambda tmp: tmp.write_text("\n".join(self.lines).rstrip() + "\n"))
+        write_atomic(path, lambda tmp: tmp.write_text("\n".join(self.lines).rstrip() + "\n"))
         return path
-
-
-def _replace(path: Path, write) -> None:
-    """``write(tmp)``, then rename tmp to ``path``: an interrupted report leaves every file
-    either as it was or complete."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
 
 
 def _markdown(df: pd.DataFrame) -> str:
