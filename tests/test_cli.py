@@ -31,13 +31,15 @@ def test_multirun_writes_one_directory_per_job_and_seed(sweep):
     runs = sorted(p.parent for p in (cwd / "results/runs").rglob("summary.json"))
     names = [str(p.relative_to(cwd / "results/runs")) for p in runs]
     assert len(runs) == 4, names
-    assert {n.split("/")[3] for n in names} == {"ce", "mse"}  # default/<dataset>/<model>/<loss>
-    assert all(n.startswith("default/digits/mlp_32-softmax/") for n in names)
+    # default/<head>_<loss>/<dataset>-<model>/...: the pair first, where the sidebar shows it
+    assert {n.split("/")[1] for n in names} == {"softmax_ce", "softmax_mse"}
+    assert all(n.split("/")[2] == "digits-mlp_32" for n in names)
     assert {n.rsplit("/", 1)[1] for n in names} == {"seed=0", "seed=1"}
     for run in runs:
         assert json.loads((run / "summary.json").read_text())["status"] == "done"
         assert (run / "config.yaml").exists()
-    assert "tensorboard --logdir results/runs" in proc.stderr
+    assert proc.stderr.count("tensorboard --logdir results/runs") == 1
+    assert "Sweep of 2 job(s), 4 seed(s): 4 trained." in proc.stderr
 
 
 def test_event_files_carry_per_layer_gradient_norms_and_match_metrics_csv(sweep):
@@ -72,6 +74,7 @@ def test_a_finished_run_is_skipped_when_run_again(sweep):
     before = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}
     proc = cli("loss=ce", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd)
     assert "2 of 2 seeds already done, skipped" in proc.stderr + proc.stdout
+    assert "2 seed(s): 2 skipped (done before)" in proc.stderr
     after = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}
     assert before == after
 
@@ -80,7 +83,7 @@ def test_quickstart_experiment_sweeps_ce_against_mse(tmp_path):
     proc = cli("experiment=quickstart", "trainer.epochs=1", cwd=tmp_path)
     summaries = [json.loads(p.read_text())
                  for p in (tmp_path / "results/runs/quickstart").rglob("summary.json")]
-    assert {s["run"].split("/")[2] for s in summaries} == {"ce", "mse"}
+    assert {s["run"].split("/")[0] for s in summaries} == {"softmax_ce", "softmax_mse"}
     assert all(s["status"] == "done" for s in summaries)
     assert "Results: results/runs/quickstart" in proc.stderr
 

@@ -20,7 +20,7 @@ SMALL = ["dataset.n_samples=300", "trainer.epochs=3", "trainer.batch_size=32", "
 @pytest.mark.parametrize("loss", ["mse", "bce", "ce"])
 def test_every_combination_composes_and_trains(make_cfg, dataset, model, loss):
     cfg = make_cfg(f"dataset={dataset}", f"model={model}", f"loss={loss}", *SMALL)
-    run_dirs = runner.run(cfg)
+    run_dirs = runner.run(cfg).run_dirs
     assert len(run_dirs) == 2
     for run_dir in run_dirs:
         summary = json.loads((run_dir / "summary.json").read_text())
@@ -37,14 +37,14 @@ def test_every_combination_composes_and_trains(make_cfg, dataset, model, loss):
 @pytest.mark.parametrize("head", ["sigmoid", "softmax", "linear"])
 def test_squared_error_trains_every_head(make_cfg, head):
     run_dir = runner.run(make_cfg("loss=mse", f"model.head={head}", "trainer.epochs=2",
-                                  "optimizer.lr=0.05"))[0]
+                                  "optimizer.lr=0.05")).run_dirs[0]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["head"] == head and summary["status"] == "done"
 
 
 def test_a_diverging_run_is_recorded_as_diverged(make_cfg):
     run_dir = runner.run(make_cfg("loss=mse", "model.head=linear", "optimizer.lr=100",
-                                  "trainer.epochs=2"))[0]
+                                  "trainer.epochs=2")).run_dirs[0]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "diverged"
     assert 0 < summary["diverged_at_step"] <= summary["steps"]
@@ -76,6 +76,23 @@ BAD = [
     (["optimizer.momentum=-0.5"], "optimizer.momentum=-0.5 must be >= 0"),
     (["optimizer=adam", "optimizer.momentum=0.9"], "momentum=0.9 is not used by optimizer=adam"),
     (["dataset=neuron", "dataset.standardize=true"], "dataset=neuron with dataset.standardize"),
+    (["+trainer.epoch=5"], "trainer.epoch is not an option; did you mean trainer.epochs"),
+    (["+foo=1"], "foo is not an option"),
+    (["results_dir="], "results_dir is empty"),
+    (["optimizer.lr=inf"], "optimizer.lr=inf must be a finite number"),
+    (["model.init_scale=inf"], "model.init_scale=inf must be a finite number"),
+    (["optimizer.momentum=nan"], "optimizer.momentum=nan must be a finite number"),
+    (["optimizer.weight_decay=nan"], "optimizer.weight_decay=nan must be a finite number"),
+    (["model.init_weight=nan"], "model.init_weight=nan must be a finite number"),
+    (["loss.k=nan"], "loss.k=nan must be a finite number"),
+    (["dataset.test_fraction=0.001"], "dataset.test_fraction=0.001 leaves 2 test examples"),
+    (["dataset.test_fraction=0.999"],
+     "dataset.test_fraction=0.999 leaves 1796 test examples and 1 training"),
+    (["dataset.split_seed=-1"], "dataset.split_seed=-1 must be >= 0"),
+    (["dataset=moons", "dataset.n_samples=0"], "dataset.n_samples=0 must be at least 4"),
+    (["dataset=moons", "dataset.noise=-1"], "dataset.noise=-1.0 must be >= 0"),
+    (["dataset=blobs", "dataset.n_classes=0"], "dataset.n_classes=0 must be at least 2"),
+    (["dataset=blobs", "dataset.n_features=0"], "dataset.n_features=0 must be at least 1"),
     (["dataset=mnist", "dataset.data_dir=/no/such/dir"], "mnist is not on disk under "
      "dataset.data_dir='/no/such/dir'.*download=True"),
 ]
@@ -92,13 +109,14 @@ def test_bad_values_fail_before_any_work(make_cfg, results_dir, overrides, messa
 def test_cuda_without_a_gpu_is_a_clear_error_and_auto_falls_back(make_cfg, results_dir):
     with pytest.raises(ConfigError, match="device=cuda but no CUDA GPU is visible"):
         runner.run(make_cfg("device=cuda"))
-    run_dir = runner.run(make_cfg("device=auto", "trainer.epochs=1"))[0]
+    run_dir = runner.run(make_cfg("device=auto", "trainer.epochs=1")).run_dirs[0]
     assert json.loads((run_dir / "summary.json").read_text())["device"] == "cpu"
 
 
-def test_unwritable_results_dir_is_a_clear_error(make_cfg, tmp_path):
+def test_unwritable_results_dir_fails_the_job_with_one_line(make_cfg, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(ConfigError, match="results_dir=.*cannot be written"):
-        runner.run(make_cfg(f"results_dir={blocker}/runs"))
+    job = runner.run(make_cfg(f"results_dir={blocker}/runs"))
+    assert job.error.startswith("NotADirectoryError: Not a directory: ")
+    assert [r.status for r in job.seeds] == ["failed"]
     assert blocker.read_text() == "not a directory"

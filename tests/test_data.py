@@ -49,7 +49,7 @@ def test_mnist_trains_end_to_end_from_idx_files(make_cfg, tmp_path):
     write_mnist(tmp_path / "data", "MNIST", n_train=200, n_test=50)
     cfg = make_cfg("dataset=mnist", f"dataset.data_dir={tmp_path / 'data'}", "model.hidden=[30]",
                    "trainer.epochs=5", "trainer.batch_size=10", "optimizer.lr=0.5")
-    m = read_metrics(runner.run(cfg)[0])
+    m = read_metrics(runner.run(cfg).run_dirs[0])
     assert m["test/accuracy"].dropna().iloc[-1] > 0.8
 
 

@@ -11,7 +11,7 @@ from ce_vs_mse import recorder
 
 def test_each_replica_gets_its_own_values_and_the_shared_floats(tmp_path):
     dirs = [tmp_path / "seed=0", tmp_path / "seed=1"]
-    rec = recorder.Recorder(dirs, ["train/loss", "lr"], target_accuracy=0.9)
+    rec = recorder.Recorder(dirs, ["train/loss", "lr"])
     rec.scalars(10, 1, {"train/loss": torch.tensor([0.5, 0.25]), "lr": 0.1})
     rec.close()
     for d, loss in zip(dirs, (0.5, 0.25), strict=True):
@@ -24,7 +24,7 @@ def test_each_replica_gets_its_own_values_and_the_shared_floats(tmp_path):
 def test_files_are_flushed_once_the_last_flush_is_older_than_flush_secs(tmp_path, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(recorder.time, "monotonic", lambda: clock[0])
-    rec = recorder.Recorder([tmp_path], ["train/loss"], target_accuracy=0.9)
+    rec = recorder.Recorder([tmp_path], ["train/loss"])
     partial = tmp_path / "metrics.csv.partial"
     rec.scalars(1, 0, {"train/loss": torch.tensor([0.5])})
     assert "0.5" not in partial.read_text()  # still buffered

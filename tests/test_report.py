@@ -25,7 +25,7 @@ T_975_DF2 = 4.302652729911275  # Student t, 97.5 % quantile, 2 degrees of freedo
 def _run(results: Path, experiment: str, *overrides: str) -> list[Path]:
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose("config", overrides=[f"results_dir={results}", *overrides])
-    return runner.run(cfg, experiment, list(overrides))
+    return runner.run(cfg, experiment, list(overrides)).run_dirs
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_aggregation_matches_independent_statistics(runs):
     final = aggregate.by_run(tiny, "final test/accuracy").set_index("pair")
     for loss in ("ce", "mse"):
         values = [json.loads(p.read_text())["final"]["test/accuracy"]
-                  for p in runs.glob(f"tiny/digits/logreg-softmax/{loss}/*/seed=*/summary.json")]
+                  for p in runs.glob(f"tiny/softmax_{loss}/digits-logreg/*/seed=*/summary.json")]
         assert len(values) == 3
         mean = statistics.fmean(values)
         half = T_975_DF2 * statistics.stdev(values) / 3 ** 0.5
@@ -123,7 +123,8 @@ def test_unfinished_and_corrupt_runs_are_reported_and_skipped(runs, tmp_path):
     assert len(result.skipped) == 3
     assert len(result.table) == 6 - 3
     text = report.build(copy, tmp_path / "report").read_text()
-    assert "Skipped runs" in text and "missing summary.json" in text
+    assert "Skipped runs" in text and "no summary.json" in text
+    assert "summary.json is unreadable" in text and "metrics.csv is not the file" in text
 
 
 def test_report_command_refuses_a_missing_runs_folder(tmp_path):
@@ -148,9 +149,10 @@ def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tm
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0
-    # one traceback, the parent's: the workers leave Ctrl-C to it
-    assert stderr.count("Traceback") == 1 and "KeyboardInterrupt" in stderr, stderr
+    assert proc.returncode == 130
+    # one line, the parent's: the workers leave Ctrl-C to it
+    assert "Traceback" not in stderr and stderr.strip().splitlines() == [
+        "ce-vs-mse-report: interrupted; every file in --out is as it was or complete"]
     assert not (out / "REPORT.md").exists()
     with pytest.raises(ProcessLookupError):  # no worker left behind in its process group
         os.killpg(proc.pid, 0)
@@ -158,6 +160,37 @@ def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tm
     for png in out.glob("figures/*.png"):
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82"), png.name
+
+
+@pytest.mark.parametrize("out", ["a-file", "/proc/x"])
+def test_an_out_folder_that_cannot_be_written_is_one_line(runs, tmp_path, out):
+    out = tmp_path / out if out == "a-file" else Path(out)
+    if out.name == "a-file":
+        out.write_text("keep me")
+    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"ce-vs-mse-report: error: --out {out} cannot be written")
+    if out.name == "a-file":
+        assert out.read_text() == "keep me"
+
+
+def test_two_reports_into_one_folder_take_turns(runs, tmp_path):
+    from ce_vs_mse import runstore
+
+    out = tmp_path / "report"
+    out.mkdir()
+    lock = runstore.try_lock(out)  # another report is writing here
+    proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
+                             "--out", str(out), "--workers", "1"], stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    said = proc.stderr.readline()  # blocks until it reaches the lock
+    assert f"waiting for pid {os.getpid()}, which is writing {out}" in said
+    time.sleep(0.5)
+    assert proc.poll() is None and not (out / "REPORT.md").exists()  # it waits
+    lock.release()
+    proc.communicate(timeout=120)
+    assert proc.returncode == 0 and (out / "REPORT.md").exists()
 
 
 def test_bad_worker_counts_are_refused_before_any_work(runs, tmp_path):

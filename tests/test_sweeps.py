@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import cli
 
-from ce_vs_mse import runner, trainer
+from ce_vs_mse import runner, runstore, trainer
 
 SWEEP = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=2", "seeds=[0,1]", "threads=1"]
 
@@ -88,11 +88,12 @@ def test_a_crashing_run_is_recorded_as_failed_with_its_error(make_cfg, monkeypat
     def crash_at_step_20(self, step, epoch, values):
         if step >= 20:
             raise FloatingPointError("simulated crash at step 20")
-        real_scalars(self, step, epoch, values)
+        return real_scalars(self, step, epoch, values)
 
     monkeypatch.setattr(trainer.Recorder, "scalars", crash_at_step_20)
-    with pytest.raises(runner.RunFailed, match="simulated crash"):
-        runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]"))
+    job = runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]"))
+    assert "FloatingPointError: simulated crash" in job.error
+    assert [r.status for r in job.seeds] == ["failed", "failed"]
     monkeypatch.undo()
     cfg = make_cfg("trainer.epochs=2", "seeds=[0,1]")
     for seed in (0, 1):
@@ -101,7 +102,7 @@ def test_a_crashing_run_is_recorded_as_failed_with_its_error(make_cfg, monkeypat
         assert summary["status"] == "failed"
         assert "FloatingPointError: simulated crash at step 20" in summary["error"]
     # A failed run is not "done": the same command trains it again.
-    run_dirs = runner.run(cfg)
+    run_dirs = runner.run(cfg).run_dirs
     assert all(json.loads((d / "summary.json").read_text())["status"] == "done"
                for d in run_dirs)
 
@@ -109,12 +110,12 @@ def test_a_crashing_run_is_recorded_as_failed_with_its_error(make_cfg, monkeypat
 def test_two_identical_runs_give_identical_metrics(make_cfg, results_dir):
     a = runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]"))
     b = runner.run(make_cfg("trainer.epochs=2", "seeds=[0,1]", f"results_dir={results_dir}/b"))
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(a.run_dirs, b.run_dirs, strict=True):
         assert (x / "metrics.csv").read_bytes() == (y / "metrics.csv").read_bytes()
 
 
 def test_every_run_records_what_reproduces_it(make_cfg):
-    run_dir = runner.run(make_cfg("trainer.epochs=1"))[0]
+    run_dir = runner.run(make_cfg("trainer.epochs=1")).run_dirs[0]
     origin = json.loads((run_dir / "summary.json").read_text())["provenance"]
     assert origin["packages"]["torch"] and origin["packages"]["hydra-core"]
     assert origin["python"].count(".") == 2
@@ -130,7 +131,7 @@ def test_ctrl_c_leaves_nothing_that_looks_finished(make_cfg, monkeypatch):
     def interrupt_at_step_20(self, step, epoch, values):
         if step >= 20:
             raise KeyboardInterrupt
-        real_scalars(self, step, epoch, values)
+        return real_scalars(self, step, epoch, values)
 
     monkeypatch.setattr(trainer.Recorder, "scalars", interrupt_at_step_20)
     with pytest.raises(KeyboardInterrupt):
@@ -143,7 +144,7 @@ def test_ctrl_c_leaves_nothing_that_looks_finished(make_cfg, monkeypatch):
     runner.run(cfg)  # the same command again: starts over cleanly and finishes
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "done"
     assert sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events")) == [
-        "config.yaml", "metrics.csv", "summary.json"]
+        ".lock", "config.yaml", "metrics.csv", "summary.json"]
 
 
 def test_a_failing_job_is_recorded_the_sweep_goes_on_and_exits_nonzero_listing_it(tmp_path):
@@ -160,4 +161,134 @@ def test_a_failing_job_is_recorded_the_sweep_goes_on_and_exits_nonzero_listing_i
     assert by_dataset["digits"]["status"] == "done"  # the sweep went on after the failure
     assert by_dataset["mnist"]["status"] == "failed" and "Error" in by_dataset["mnist"]["error"]
     assert proc.returncode != 0
-    assert "these runs failed" in proc.stderr and "default/mnist/" in proc.stderr
+    assert "these jobs failed" in proc.stderr and "/mnist-mlp_32/" in proc.stderr
+
+
+# --- one owner per run folder, no orphans, one job lost at a time -------------------------
+
+SCRIPT = str(Path(sys.executable).with_name("ce-vs-mse"))
+LONG = ["model=logreg", "trainer.epochs=60", "threads=1"]  # a few seconds of training
+
+
+def _start(args, cwd, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([SCRIPT, *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
+
+
+def _wait_for(predicate, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _partials(cwd: Path) -> list[Path]:
+    return list((cwd / "results/runs").rglob("metrics.csv.partial"))
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["together", "seconds apart"])
+def test_two_invocations_of_one_configuration_leave_one_complete_run(tmp_path, apart):
+    first = _start(LONG, tmp_path)
+    if apart:
+        _wait_for(lambda: _partials(tmp_path))
+        time.sleep(1.0)
+    second = _start(LONG, tmp_path)
+    outs = [p.communicate(timeout=300) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], outs
+    said = "".join(outs[1] if apart else outs[0] + outs[1])  # stdout (Hydra's log) + stderr
+    assert "is training it; skipped" in said or "already done, skipped" in said
+    (run,) = [p.parent for p in (tmp_path / "results/runs").rglob("summary.json")]
+    summary = runstore.verify(run)  # complete and vouched for
+    assert summary["status"] == "done" and summary["steps"] == 60 * 45
+    assert len(list(run.glob("events.out.tfevents.*"))) == 1 and not _partials(tmp_path)
+
+
+@pytest.mark.parametrize("launcher", [["hydra/launcher=parallel"],
+                                      ["hydra/launcher=submitit_local",
+                                       "hydra.launcher.timeout_min=5"]])
+def test_killing_the_sweep_kills_its_workers(tmp_path, launcher):
+    sweep = _start(["-m", "loss=ce,mse", "optimizer.lr=0.1,0.5", *LONG, "trainer.epochs=400",
+                    *launcher], tmp_path)
+    _wait_for(lambda: _partials(tmp_path))
+    workers = [w for pid in _children(sweep.pid) for w in [pid, *_children(pid)]]
+    assert workers
+    sweep.kill()  # SIGKILL, the main process only
+    sweep.wait()
+    _wait_for(lambda: not any(_alive(w) for w in workers), timeout=10)
+    # and the same command again finds no one else in its folders
+    proc = cli("-m", "loss=ce,mse", "optimizer.lr=0.1,0.5", *LONG, "trainer.epochs=2",
+               "hydra/launcher=parallel", cwd=tmp_path)
+    assert "is training it" not in proc.stderr
+
+
+def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
+    args = ["-m", "optimizer.lr=0.1,0.2,0.3", *LONG, "trainer.epochs=150",
+            "hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]
+    sweep = _start(args, tmp_path)
+    _wait_for(lambda: _partials(tmp_path))
+    os.kill(_children(sweep.pid)[0], signal.SIGKILL)  # as the OOM killer would
+    _, err = sweep.communicate(timeout=300)
+    assert sweep.returncode == 1, err
+    assert "killed by SIGKILL" in err and "Traceback" not in err
+    assert sorted(s["status"] for s in _summaries(tmp_path).values()) == ["done", "done"]
+    again = cli(*args, cwd=tmp_path)
+    assert "3 job(s), 3 seed(s): 1 trained, 2 skipped (done before)" in again.stderr
+    assert [s["status"] for s in _summaries(tmp_path).values()] == ["done"] * 3
+
+
+@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=parallel"]])
+def test_a_bad_value_in_a_sweep_trains_nothing_and_is_named(tmp_path, launcher):
+    proc = cli("-m", "optimizer.lr=0.5,-1,0.1", "trainer.epochs=1", *launcher, cwd=tmp_path,
+               check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "job #1 (optimizer.lr=-1 trainer.epochs=1" in proc.stderr
+    assert "optimizer.lr=-1.0 must be greater than 0" in proc.stderr
+    assert not (tmp_path / "results/runs").exists()
+
+
+def test_ctrl_c_ends_a_run_with_one_line(tmp_path):
+    run = _start(LONG, tmp_path)
+    _wait_for(lambda: _partials(tmp_path))
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130 and "Traceback" not in err
+    assert "interrupted" in err.splitlines()[-1]
+
+
+def test_a_write_that_fails_mid_run_is_recorded_failed_and_retried(tmp_path):
+    import resource
+
+    def small_files():  # every file this process writes is cut at 30 kB: EFBIG, like ENOSPC
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+    run = _start(LONG, tmp_path, preexec_fn=small_files)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 1 and "Traceback" not in err
+    assert "failed: OSError: File too large" in err.splitlines()[-1]
+    (summary,) = _summaries(tmp_path).values()
+    assert summary["status"] == "failed" and "File too large" in summary["error"]
+    cli(*LONG, cwd=tmp_path)
+    (summary,) = _summaries(tmp_path).values()
+    assert summary["status"] == "done"

@@ -16,9 +16,9 @@ FAST = ["trainer.epochs=2", "trainer.log_every=5"]
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_a_replica_equals_its_seed_trained_alone(make_cfg, results_dir, optimizer):
-    together = runner.run(make_cfg(*FAST, f"optimizer={optimizer}", "seeds=[0,1,2]"))
+    together = runner.run(make_cfg(*FAST, f"optimizer={optimizer}", "seeds=[0,1,2]")).run_dirs
     alone = runner.run(make_cfg(*FAST, f"optimizer={optimizer}", "seeds=[1]",
-                                f"results_dir={results_dir}/alone"))
+                                f"results_dir={results_dir}/alone")).run_dirs
     a, b = read_metrics(together[1]), read_metrics(alone[0])
     assert list(a.columns) == list(b.columns) and len(a) == len(b) > 10
     np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-5, atol=1e-5)
@@ -28,8 +28,8 @@ def test_a_replica_equals_its_seed_trained_alone(make_cfg, results_dir, optimize
 
 
 def test_same_seed_same_start_and_batch_order_whatever_the_loss(make_cfg):
-    ce = runner.run(make_cfg(*FAST, "loss=ce", "seeds=[3]"))[0]
-    mse = runner.run(make_cfg(*FAST, "loss=mse", "seeds=[3]"))[0]
+    ce = runner.run(make_cfg(*FAST, "loss=ce", "seeds=[3]")).run_dirs[0]
+    mse = runner.run(make_cfg(*FAST, "loss=mse", "seeds=[3]")).run_dirs[0]
     assert ce != mse
     m_ce, m_mse = read_metrics(ce), read_metrics(mse)
     # Step 0 evaluates the untrained network: identical initial weights give identical numbers.
@@ -62,7 +62,7 @@ def test_logged_output_gradient_is_the_per_example_gradient_at_z(make_cfg):
     """Reproduce step 1 by hand and compare with the logged mean |∂ℓ/∂z|."""
     cfg = make_cfg("dataset=breast_cancer", "model=logreg", "loss=mse", "trainer.log_every=1",
                    "trainer.epochs=1", "seeds=[4]")
-    run_dir = runner.run(cfg)[0]
+    run_dir = runner.run(cfg).run_dirs[0]
     logged = read_metrics(run_dir).set_index("step").loc[1, "output/grad_z_abs_mean"]
 
     data = datasets.load(cfg.dataset)
@@ -77,7 +77,7 @@ def test_logged_output_gradient_is_the_per_example_gradient_at_z(make_cfg):
 
 
 def test_summary_reports_steps_to_target_from_the_logged_curve(make_cfg):
-    run_dir = runner.run(make_cfg(*FAST, "trainer.target_accuracy=0.5", "seeds=[0]"))[0]
+    run_dir = runner.run(make_cfg(*FAST, "trainer.target_accuracy=0.5", "seeds=[0]")).run_dirs[0]
     summary = json.loads((run_dir / "summary.json").read_text())
     m = read_metrics(run_dir).dropna(subset=["test/accuracy"])
     first = m[m["test/accuracy"] >= 0.5].iloc[0]

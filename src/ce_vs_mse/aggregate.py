@@ -1,15 +1,15 @@
 """Read finished runs back from ``results/runs`` and summarise them over seeds.
 
 Reads only the files that training wrote (``summary.json``, ``metrics.csv``); it never
-trains. A run folder without a readable ``summary.json`` (interrupted, still running) or with
-an unreadable ``metrics.csv`` is listed in ``Runs.skipped`` with the reason, and left out.
+trains. A folder that is not a finished run by :func:`ce_vs_mse.runstore.verify` (interrupted,
+still running, failed, damaged) is listed in ``Runs.skipped`` with the reason, and left out;
+so is a second folder holding the same run (a copy).
 
 Intervals are two-sided 95 % Student-t intervals over seeds: mean ± t(0.975, n-1)·s/√n.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import runstore
 from .schema import PARAMS
 
 # Losses that are a cross-entropy of their head; each is paired with squared error on that head.
@@ -86,15 +87,14 @@ def _pair(params: dict) -> str:
 
 
 def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
-    summary = json.loads((run_dir / "summary.json").read_text())
-    if summary.get("status") not in ("done", "diverged"):
-        raise ValueError(f"status {summary.get('status')!r}")
-    metrics = pd.read_csv(run_dir / "metrics.csv")
+    summary = runstore.verify(run_dir)
+    metrics = pd.read_csv(run_dir / runstore.METRICS)
     if metrics.empty or "step" not in metrics:
-        raise ValueError("metrics.csv has no rows")
+        raise runstore.Unfinished("metrics.csv has no rows")
     params = summary["params"]
     row = {"experiment": summary["experiment"], "run": summary["run"], "seed": summary["seed"],
            "status": summary["status"], "pair": _pair(params),
+           "config_hash": summary["config_hash"],
            "steps_to_target": summary["steps_to_target"],
            "epochs_to_target": summary["epochs_to_target"],
            "target_accuracy": summary["target_accuracy"],
@@ -106,23 +106,36 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
     return row, metrics
 
 
+def _canonical(run_dir: Path, row: dict) -> bool:
+    """Whether the folder is where its summary says the run belongs (not a copy)."""
+    return run_dir.as_posix().endswith(f"{row['experiment']}/{row['run']}/seed={row['seed']}")
+
+
 def load_runs(root: Path) -> Runs:
-    """Every finished run under ``root`` (e.g. ``results/runs``), in a stable order."""
+    """Every finished run under ``root`` (e.g. ``results/runs``), in a stable order. Of two
+    folders with the same run (experiment, configuration and seed), the one at the run's own
+    path is used and the other listed as skipped."""
     root = Path(root)
-    folders = sorted({p.parent for name in ("summary.json", "metrics.csv", "metrics.csv.partial")
-                      for p in root.rglob(name)})
-    rows, curves, skipped = [], [], []
-    for run_dir in folders:
+    found: dict[tuple, tuple[Path, dict, pd.DataFrame]] = {}
+    skipped = []
+    for run_dir in runstore.run_folders(root):
         try:
             row, metrics = _read_run(run_dir, root)
-        except FileNotFoundError as err:
-            skipped.append((str(run_dir), f"missing {Path(err.filename).name} (unfinished run)"))
-        except (ValueError, KeyError, pd.errors.ParserError) as err:
-            skipped.append((str(run_dir), f"unreadable: {err}"))
-        else:
-            rows.append(row)
-            curves.append(metrics)
-    table = pd.DataFrame(rows)
+        except (runstore.Unfinished, ValueError, KeyError, TypeError,
+                pd.errors.ParserError) as err:
+            skipped.append((str(run_dir), str(err) or type(err).__name__))
+            continue
+        key = (row["experiment"], row["config_hash"], row["seed"])
+        if key in found:
+            other = found[key][0]
+            keep, drop = ((run_dir, other) if _canonical(run_dir, row) else (other, run_dir))
+            skipped.append((str(drop), f"the same run as {keep}; that one is used"))
+            if keep is other:
+                continue
+        found[key] = (run_dir, row, metrics)
+    ordered = [found[k] for k in sorted(found, key=lambda k: str(found[k][0]))]
+    table = pd.DataFrame([row for _, row, _ in ordered])
+    curves = [m for _, _, m in ordered]
     return Runs(table, pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
                 skipped)
 

@@ -1,18 +1,21 @@
-"""The ``ce-vs-mse`` command: Hydra composes the configuration, runner.run trains it."""
+"""The ``ce-vs-mse`` command: Hydra composes the configuration, runner.run trains it.
+
+A single run prints a table of its seeds and where the results are; a sweep's jobs return
+their results to the sweeper (:mod:`ce_vs_mse.sweeps`), which prints one summary at the end.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.utils import JobStatus
-from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 
-from . import runner, schema
+from . import console, forks, runner, schema, sweeps
 
 log = logging.getLogger("ce_vs_mse")
 
@@ -23,54 +26,53 @@ def config_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
 
 
-def _experiment_name(choice: str | None) -> str:
-    return choice or "default"
-
-
-class WhereResults(Callback):
-    """After a run or a sweep, say where the results are and how to look at them."""
-
-    def _tell(self, config) -> None:
-        experiment = _experiment_name(config.hydra.runtime.choices.get("experiment"))
-        where = Path(config.results_dir)
-        print(f"\nResults: {where / experiment}\n"
-              f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
-              f"  TensorBoard: tensorboard --logdir {where}", file=sys.stderr)
-
-    def on_job_end(self, config, job_return, **kwargs) -> None:
-        if config.hydra.mode == RunMode.RUN and job_return.status == JobStatus.COMPLETED:
-            self._tell(config)
-
-    def on_multirun_end(self, config, **kwargs) -> None:
-        self._tell(config)
-        # Each failed job of *this* sweep left a FAILED file in its own Hydra output folder
-        # (written by the job's process, so this works with every launcher).
-        failed = [p.read_text() for p in sorted(Path(config.hydra.sweep.dir).glob("*/FAILED"))]
-        if failed:
-            sys.exit("ce-vs-mse: error: these runs failed (see 'error' in their summary.json):\n"
-                     + "\n".join(f"  {f}" for f in failed))
-
-
 schema.register()
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def _main(cfg) -> None:
+def _main(cfg) -> runner.Job | None:
     hc = HydraConfig.get()
-    experiment = _experiment_name(hc.runtime.choices.get("experiment"))
+    experiment = hc.runtime.choices.get("experiment") or "default"
+    overrides = list(hc.overrides.task)
+    sweeping = hc.mode == RunMode.MULTIRUN
+    if sweeping and sweeps.SWEEP_PID in os.environ and "Local" in hc.launcher.get("_target_", ""):
+        forks.watch(int(os.environ[sweeps.SWEEP_PID]))  # submitit_local's jobs die with the sweep
     try:
-        runner.run(cfg, experiment, list(hc.overrides.task))
+        schema.check_pair(overrides)
+        job = runner.run(cfg, experiment, overrides)
     except schema.ConfigError as err:  # a bad value: one line, no traceback, nothing trained
+        if sweeping:  # (the sweeper checked every job; only data-dependent checks get here)
+            return runner.Job(f"{experiment} ({' '.join(overrides)})", "", error=str(err))
         sys.exit(f"ce-vs-mse: error: {err}")
-    except runner.RunFailed as err:
-        if hc.mode == RunMode.RUN:
-            sys.exit(f"ce-vs-mse: error: run failed: {err}")
-        # In a sweep the other jobs go on; WhereResults lists the failures at the end.
-        (Path(hc.runtime.output_dir) / "FAILED").write_text(str(err))
+    if sweeping:
+        return job
+    console.say("\n" + console.job_table(job))
+    console.say(f"{console.counts([job])}, {job.wall_s:.1f} s.\n"
+                + console.where(cfg.results_dir, experiment))
+    if job.error:
+        sys.exit(f"ce-vs-mse: error: {job.name} failed: {job.error} (the same command tries "
+                 "it again)")
+    return None
 
 
 def main() -> None:
-    _main()
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    # Hydra prints a composition error over several lines unless asked to raise it; raise it
+    # here and print one line, unless the user asked for Hydra's full traceback.
+    own = "HYDRA_FULL_ERROR" not in os.environ
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    try:
+        _main()
+    except (HydraException, OmegaConfBaseException) as err:
+        if not own:
+            raise
+        sys.exit(f"ce-vs-mse: error: {runner.one_line(err)}")
+    except KeyboardInterrupt:
+        print("\nce-vs-mse: interrupted. Finished runs are kept; run the same command again "
+              "to train the rest.", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

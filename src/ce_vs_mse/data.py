@@ -7,6 +7,7 @@ training split only, so nothing about the test split leaks into training.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,19 @@ def _torchvision(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return tuple(splits)
 
 
+def _check_split(cfg, y: np.ndarray) -> None:
+    """A stratified split needs every class in both splits (scikit-learn's rule for a float
+    test_size: ceil(test_fraction · n) test examples)."""
+    n, classes = y.size, np.unique(y).size
+    n_test = math.ceil(cfg.test_fraction * n)
+    if n_test < classes or n - n_test < classes:
+        raise ConfigError(
+            f"dataset.test_fraction={cfg.test_fraction:g} leaves {n_test} test examples and "
+            f"{n - n_test} training examples of {cfg.name}'s {n}; each split needs one of each "
+            f"of its {classes} classes: choose a value between {classes / n:.3g} and "
+            f"{1 - classes / n:.3g}")
+
+
 def load(cfg) -> Data:
     """Load the dataset that ``cfg`` (a DatasetConfig) names, split and standardised, on CPU."""
     if cfg.name in TORCHVISION:
@@ -105,6 +119,7 @@ def load(cfg) -> Data:
         y_train = y_test = y
     else:
         x, y = _generated_or_sklearn(cfg)
+        _check_split(cfg, np.asarray(y))
         x_train, x_test, y_train, y_test = train_test_split(
             np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64),
             test_size=cfg.test_fraction, random_state=cfg.split_seed, stratify=y)

@@ -9,8 +9,12 @@ come back through a pipe.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
+import os
 import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
@@ -20,11 +24,43 @@ class WorkerFailed(RuntimeError):
     """A call failed in its child; the message holds the child's traceback."""
 
 
-def map_in_forks(fn: Callable, items: Sequence, workers: int) -> list:
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux's
+    ``PR_SET_PDEATHSIG``), so that no worker outlives a killed sweep; exit at once if
+    ``parent`` is already gone."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: SIM115
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie is dead, only not yet reaped
+
+
+def watch(pid: int, every: float = 0.5) -> None:
+    """Kill this process (SIGKILL) as soon as process ``pid`` is gone: for a job that is not
+    ``pid``'s own child, e.g. one started by submitit's local controller."""
+    def loop() -> None:
+        while _alive(pid):
+            time.sleep(every)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=loop, name=f"watch-{pid}", daemon=True).start()
+
+
+def map_in_forks(fn: Callable, items: Sequence, workers: int, tolerant: bool = False) -> list:
     """``[fn(item) for item in items]``, each call in its own child, at most ``workers`` at
     once. Results keep the order of ``items``. The first failure raises
     :class:`WorkerFailed`; on it, or on Ctrl-C, the children still running are killed
-    (SIGTERM) before this returns, so the caller may then clean up after them."""
+    (SIGTERM) before this returns, so the caller may then clean up after them.
+
+    With ``tolerant``, a failure (an exception, or a child killed) ends that call only: the
+    result is ``(True, value)`` or ``(False, reason)`` for every item."""
     context = multiprocessing.get_context("fork")
     results: list = [None] * len(items)
     todo = list(enumerate(items))
@@ -34,7 +70,8 @@ def map_in_forks(fn: Callable, items: Sequence, workers: int) -> list:
             while todo and len(running) < workers:
                 index, item = todo.pop(0)
                 reader, writer = context.Pipe(duplex=False)
-                child = context.Process(target=_call, args=(fn, item, writer), daemon=True)
+                child = context.Process(target=_call, args=(fn, item, writer, os.getpid()),
+                                        daemon=True)
                 _fork(child)
                 writer.close()
                 running[reader] = (index, child)
@@ -46,10 +83,13 @@ def map_in_forks(fn: Callable, items: Sequence, workers: int) -> list:
                     ok, value = False, None
                 child.join()
                 if not ok:
-                    value = value or f"the worker process died (exit code {child.exitcode})"
+                    value = value or _death(child.exitcode)
+                    if tolerant:
+                        results[index] = (False, value)
+                        continue
                     raise WorkerFailed(f"{getattr(fn, '__name__', fn)}({items[index]!r}) "
                                        f"failed in a worker process:\n{value}")
-                results[index] = value
+                results[index] = (True, value) if tolerant else value
     finally:
         for _, child in running.values():
             child.terminate()
@@ -70,9 +110,16 @@ def _fork(child) -> None:
         raise KeyboardInterrupt
 
 
-def _call(fn: Callable, item, answer) -> None:
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"the worker process was killed by {signal.Signals(-code).name}"
+    return f"the worker process died (exit code {code})"
+
+
+def _call(fn: Callable, item, answer, parent: int) -> None:
     """In the child. Ctrl-C is the parent's to handle: it stops the children (SIGTERM)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     try:
         answer.send((True, fn(item)))
     except BaseException:  # noqa: BLE001 (everything goes back to the parent)

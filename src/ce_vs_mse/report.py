@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from . import aggregate, forks, information, losses, models  # noqa: E402
 from . import data as datasets  # noqa: E402
-from .recorder import write_atomic  # noqa: E402
+from .runstore import locked, write_atomic  # noqa: E402
 
 plt.rcParams.update({"svg.hashsalt": "ce-vs-mse", "svg.fonttype": "none",  # text stays text
                      "figure.dpi": 100, "savefig.dpi": 100,
@@ -478,7 +478,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ce-vs-mse-report: error: --runs {args.runs} is not a folder; train first, "
               "e.g. `ce-vs-mse experiment=quickstart`", file=sys.stderr)
         return 2
-    path = build(args.runs, args.out, args.workers)
+    def waiting(message: str) -> None:
+        print(f"ce-vs-mse-report: {message}", file=sys.stderr, flush=True)
+
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        with locked(args.out, waiting):  # two reports into one folder take turns
+            path = build(args.runs, args.out, args.workers)
+    except OSError as err:
+        print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
+              f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ce-vs-mse-report: interrupted; every file in --out is as it was or complete",
+              file=sys.stderr)
+        return 130
     print(f"Report: {path}")
     return 0
 

@@ -1,13 +1,17 @@
-"""One job: from a resolved configuration to finished run directories.
+"""One job: from a resolved configuration to finished run folders.
 
-config -> validate -> load data -> skip seeds already done -> build the replicated model ->
-train (trainer.py) -> summary.json per seed. Every check that can fail runs before training.
+config -> validate -> load data -> claim each seed's folder (skip those done, or being trained
+by another process) -> build the replicated model -> train (trainer.py) -> summary.json per
+seed. Every check of the configuration runs before training; an error while training is
+recorded as ``failed`` in the seeds' summaries and returned, not raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -15,16 +19,43 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from . import data as datasets
-from . import models, provenance, recorder, trainer
-from .schema import PARAMS, ConfigError, validate
+from . import models, provenance, recorder, runstore, trainer
+from .schema import PARAMS, ConfigError, check_keys, validate
 
 log = logging.getLogger(__name__)
 
 HPARAM_METRICS = ["test/accuracy", "train/accuracy", "test/ce", "test/mse", "train/loss"]
 
 
-class RunFailed(RuntimeError):
-    """Training raised; the seeds' summary.json files say ``failed`` and carry the error."""
+@dataclass
+class SeedResult:
+    """What became of one seed: ``done``, ``diverged``, ``failed``, ``skipped`` (finished
+    before) or ``busy`` (another process is training it)."""
+
+    seed: int
+    status: str
+    accuracy: float | None = None  # final test accuracy
+    steps_to_target: int | None = None
+    note: str = ""
+
+
+@dataclass
+class Job:
+    """The outcome of one job (one configuration, all its seeds)."""
+
+    name: str  # <experiment>/<run name>
+    folder: str
+    seeds: list[SeedResult] = field(default_factory=list)
+    wall_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def run_dirs(self) -> list[Path]:
+        """The seeds' folders, in the order of ``seeds``."""
+        return [runstore.seed_dir(self.folder, r.seed) for r in self.seeds]
+
+    def count(self, status: str) -> int:
+        return sum(s.status == status for s in self.seeds)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -37,14 +68,26 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def _writable(path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise ConfigError(f"results_dir={str(path)!r} cannot be written: {err.strerror}") from err
+def one_line(err: BaseException) -> str:
+    """An error as one line. An OSError: its type, reason and file. Hydra's and OmegaConf's
+    composition errors: their message and cause without the lines about their internals.
+    Anything else: its type and the first line of its message."""
+    if isinstance(err, OSError) and err.strerror:
+        where = f": {err.filename}" if err.filename else ""
+        return f"{type(err).__name__}: {err.strerror}{where}"
+    if type(err).__module__.startswith(("hydra", "omegaconf")):
+        lines: list[str] = []
+        for e in (err, err.__cause__):
+            for line in str(e or "").splitlines():
+                line = line.strip()
+                if line.startswith("Config search path"):
+                    break
+                if line and not line.startswith(("full_key", "reference_type", "object_type")):
+                    lines.append(line)
+        text = "; ".join(dict.fromkeys(lines))
+        return text.replace(":; ", ": ").replace(".; ", ". ")
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
 
 
 def _hparams(cfg, head: str, seed: int) -> dict:
@@ -54,8 +97,9 @@ def _hparams(cfg, head: str, seed: int) -> dict:
     return {**params, "head": head, "seed": seed}
 
 
-def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Path]:
-    """Train ``cfg`` for every seed in ``cfg.seeds``; returns the seeds' run directories."""
+def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> Job:
+    """Train ``cfg`` for every seed in ``cfg.seeds`` that is not finished already."""
+    check_keys(cfg)
     validate(cfg)
     device = resolve_device(cfg.device)
     if cfg.threads:
@@ -70,63 +114,109 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> list[Pat
         raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
                           f"training split ({data.x_train.shape[0]} examples)")
     head = models.resolve_head(cfg.model.head, cfg.loss.name, data.n_classes)
-    name = recorder.run_name(cfg, head, overrides)
+    name = runstore.run_name(cfg, head, experiment)
     base = Path(cfg.results_dir) / experiment / name
-    _writable(base)
-    run_dirs = {s: base / f"seed={s}" for s in cfg.seeds}
-    todo = [s for s in cfg.seeds if not (cfg.trainer.skip_done and recorder.is_done(run_dirs[s]))]
-    if len(todo) < len(cfg.seeds):
-        log.info("%s: %d of %d seeds already done, skipped", name,
-                 len(cfg.seeds) - len(todo), len(cfg.seeds))
-    if not todo:
-        return list(run_dirs.values())
+    job = Job(f"{experiment}/{name}", str(base))
+    locks: list[runstore.Lock] = []
+    start = time.perf_counter()
+    try:
+        todo = _claim(cfg, base, job, locks)
+        if todo:
+            _train(cfg, experiment, list(overrides), data, device, head, base, todo, job)
+    except Exception as err:  # a run-time failure (e.g. a folder that cannot be written)
+        job.error = one_line(err)
+        for lock in locks:  # the claimed seeds: say why, where the folder can be written
+            _record_failure(lock.path.parent, experiment, job, cfg, head, job.error)
+        job.seeds = [r for r in job.seeds if r.status in ("skipped", "busy")]
+        job.seeds += [SeedResult(s, "failed", note=job.error) for s in cfg.seeds
+                      if s not in {r.seed for r in job.seeds}]
+        log.error("%s failed: %s", job.name, job.error)
+    finally:
+        for lock in locks:
+            lock.release()
+    job.wall_s = time.perf_counter() - start
+    job.seeds.sort(key=lambda r: list(cfg.seeds).index(r.seed))
+    return job
 
+
+def _record_failure(folder: Path, experiment: str, job: Job, cfg, head: str,
+                    error: str) -> None:
+    if runstore.is_done(folder):  # finished before the failure
+        return
+    with contextlib.suppress(OSError):  # else the folder cannot be written either
+        seed = int(folder.name.removeprefix("seed="))
+        runstore.finish(folder, {"status": "failed", "error": error, "experiment": experiment,
+                                 "run": job.name.split("/", 1)[1], "seed": seed,
+                                 "params": _hparams(cfg, head, seed),
+                                 "config_hash": runstore.config_hash(cfg)})
+
+
+def _claim(cfg, base: Path, job: Job, locks: list) -> list[int]:
+    """The seeds to train: each not finished and now locked by this process (its lock is
+    appended to ``locks``); the others go into ``job.seeds`` as skipped or busy."""
+    todo = []
+    for s in cfg.seeds:
+        folder = runstore.seed_dir(base, s)
+        lock = runstore.try_lock(folder)
+        if lock is None:
+            note = f"{runstore.holder(folder)} is training it"
+            log.warning("%s/seed=%d: %s; skipped", job.name, s, note)
+            job.seeds.append(SeedResult(s, "busy", note=note))
+            continue
+        try:
+            summary = runstore.verify(folder)
+        except runstore.Unfinished as why:
+            summary = None
+            if (folder / runstore.SUMMARY).exists() or (folder / runstore.PARTIAL).exists():
+                log.warning("%s/seed=%d: %s; training it again", job.name, s, why)
+        if summary is not None and cfg.trainer.skip_done:
+            lock.release()
+            job.seeds.append(SeedResult(s, "skipped", summary["final"].get("test/accuracy"),
+                                        summary["steps_to_target"], summary["status"]))
+            continue
+        locks.append(lock)
+        todo.append(s)
+    skipped = job.count("skipped")
+    if skipped:
+        log.info("%s: %d of %d seeds already done, skipped", job.name, skipped, len(cfg.seeds))
+    return todo
+
+
+def _train(cfg, experiment, overrides, data, device, head, base, todo, job) -> None:
+    """Train the seeds ``todo`` (their folders locked) and write their summaries."""
+    run_dirs = [runstore.seed_dir(base, s) for s in todo]
     model, head = models.build(cfg, data.n_features, data.n_classes, todo)
     model, data = model.to(device), data.to(device)
-    tags = trainer.metric_names(model)
-    rec = recorder.Recorder([run_dirs[s] for s in todo], tags, cfg.trainer.target_accuracy)
+    rec = recorder.Recorder(run_dirs, trainer.metric_names(model))
+    origin = provenance.collect()
+    start = time.perf_counter()
     try:
         for s, writer in zip(todo, rec.writers, strict=True):
             seed_cfg = OmegaConf.merge(cfg, {"seeds": [s]})
-            (writer.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(seed_cfg,
-                                                                          resolve=True))
+            (writer.run_dir / runstore.CONFIG).write_text(OmegaConf.to_yaml(seed_cfg,
+                                                                            resolve=True))
             writer.hparams(_hparams(cfg, head, s), HPARAM_METRICS)
+        outcome = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
+                                rec, desc=job.name)
     except BaseException:
         rec.close(keep_metrics=False)
         raise
-
-    origin = provenance.collect()
-    start = time.perf_counter()
-    error, steps, ended = None, 0, False
-    try:
-        steps = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
-                              rec, desc=f"{experiment}/{name}")
-        ended = True
-    except Exception as err:  # recorded in summary.json; KeyboardInterrupt leaves no summary
-        error = f"{type(err).__name__}: {err}"
-        ended = True
-        log.exception("%s failed", name)
-    finally:
-        rec.close(keep_metrics=ended)
+    rec.close()
     wall = time.perf_counter() - start
-    for r, s in enumerate(todo):
-        reached, diverged = rec.reached[r], rec.diverged_at[r]
-        status = "failed" if error else "diverged" if diverged is not None else "done"
-        # summary.json is written last, atomically: its presence marks the run finished.
-        recorder.write_json_atomic(run_dirs[s] / recorder.SUMMARY, {
-            "status": status, "error": error,
-            "diverged_at_step": diverged,
-            "experiment": experiment, "run": name, "seed": s, "head": head,
+    for s, folder, out in zip(todo, run_dirs, outcome.replicas, strict=True):
+        status = "diverged" if out.diverged_at is not None else "done"
+        reached = out.reached or (None, None)
+        runstore.finish(folder, {
+            "status": status, "error": None, "diverged_at_step": out.diverged_at,
+            "experiment": experiment, "run": job.name.split("/", 1)[1],
+            "seed": s, "head": head, "config_hash": runstore.config_hash(cfg),
             "params": _hparams(cfg, head, s), "provenance": origin,
-            "overrides": list(overrides), "steps": steps,
+            "overrides": overrides, "steps": outcome.steps,
             "target_accuracy": cfg.trainer.target_accuracy,
-            "steps_to_target": reached[0] if reached else None,
-            "epochs_to_target": reached[1] if reached else None,
-            "final": rec.last[r],
-            "wall_time_s": round(wall, 3), "replicas_in_lockstep": len(todo),
-            "device": str(device),
+            "steps_to_target": reached[0], "epochs_to_target": reached[1],
+            "final": out.final, "wall_time_s": round(wall, 3),
+            "replicas_in_lockstep": len(todo), "device": str(device),
         })
-    if error:
-        raise RunFailed(f"{experiment}/{name}: {error}")
-    log.info("%s: %d seed(s) trained in %.1f s -> %s", name, len(todo), wall, base)
-    return list(run_dirs.values())
+        note = f"diverged at step {out.diverged_at}" if out.diverged_at is not None else ""
+        job.seeds.append(SeedResult(s, status, out.final.get("test/accuracy"), reached[0], note))
+    log.info("%s: %d seed(s) trained in %.1f s", job.name, len(todo), wall)

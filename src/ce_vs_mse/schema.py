@@ -8,11 +8,13 @@ live in :func:`validate`, which the CLI calls before any training.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import math
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist", "fashion_mnist",
             "cifar10")
@@ -122,6 +124,70 @@ class ConfigError(ValueError):
     """A configuration value that cannot work; the message names it and the valid choices."""
 
 
+GROUPS = {"dataset": DatasetConfig, "model": ModelConfig, "loss": LossConfig,
+          "optimizer": OptimizerConfig, "trainer": TrainerConfig}
+
+
+def _keys(cls, prefix: str = "") -> list[str]:
+    """Every option of the schema as a dotted key, e.g. ``trainer.epochs``."""
+    out = []
+    for f in fields(cls):
+        node = GROUPS.get(f.name) if cls is Config else None
+        if f.name != "defaults":
+            out += _keys(node, f"{f.name}.") if node else [prefix + f.name]
+    return out
+
+
+KEYS = _keys(Config)
+
+
+def default_values() -> dict[str, Any]:
+    """The schema's default of every option that has one, by dotted key (MISSING left out)."""
+    out = {}
+    for group, cls in GROUPS.items():
+        for key, value in OmegaConf.to_container(OmegaConf.structured(cls)).items():
+            if value != "???":
+                out[f"{group}.{key}"] = value
+    return out
+
+
+def check_keys(cfg: Any) -> None:
+    """Reject keys the schema does not know (``+trainer.epoch=5`` adds one), naming the
+    nearest valid key."""
+    container = OmegaConf.to_container(cfg, resolve=False)
+    for top, value in container.items():
+        if top in ("hydra", "defaults"):
+            continue
+        grouped = top in GROUPS and isinstance(value, dict)
+        for key in [f"{top}.{k}" for k in value] if grouped else [top]:
+            if key not in KEYS:
+                near = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]}?" if near else "see ce-vs-mse --cfg job"
+                raise ConfigError(f"{key} is not an option; {hint}")
+
+
+def check_pair(overrides: list[str]) -> None:
+    """``pair=<head>_<loss>`` sets model.head and loss: a different loss= or model.head=
+    beside it is a contradiction, not a choice."""
+    given = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    pair = given.get("pair")
+    if not pair or "_" not in pair:
+        return
+    head, loss = pair.split("_", 1)
+    for key, implied in (("loss", loss), ("loss.name", loss), ("model.head", head)):
+        if key in given and given[key] != implied:
+            raise ConfigError(f"pair={pair} sets {key}={implied}, but {key}={given[key]} "
+                              "was also given; drop one of them")
+
+
+def _finite(cfg: Any) -> None:
+    """Every number in the configuration must be finite (nan and inf pass a type check)."""
+    for group in GROUPS:
+        for key, value in OmegaConf.to_container(cfg[group]).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{group}.{key}={value} must be a finite number")
+
+
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{key}={value!r} is not valid; choose one of: {', '.join(choices)}")
@@ -142,6 +208,9 @@ def validate(cfg: Any) -> None:
     _choice("model.head", cfg.model.head, HEADS)
     _choice("model.init", cfg.model.init, INITS)
     _choice("device", cfg.device, DEVICES)
+    _finite(cfg)
+    if not str(cfg.results_dir).strip():
+        raise ConfigError("results_dir is empty; give a folder, e.g. results_dir=results/runs")
     _positive("optimizer.lr", cfg.optimizer.lr)
     _positive("trainer.epochs", cfg.trainer.epochs)
     _positive("trainer.batch_size", cfg.trainer.batch_size)
@@ -163,6 +232,7 @@ def validate(cfg: Any) -> None:
         raise ConfigError(f"threads={cfg.threads} must be >= 0 (0: torch's default)")
     if not 0 < cfg.dataset.test_fraction < 1:
         raise ConfigError(f"dataset.test_fraction={cfg.dataset.test_fraction!r} must be in (0, 1)")
+    _dataset(cfg.dataset)
     if cfg.trainer.eval_train_max < 0:
         raise ConfigError(f"trainer.eval_train_max={cfg.trainer.eval_train_max} must be >= 0 "
                           "(0: the whole training split)")
@@ -191,3 +261,22 @@ def validate(cfg: Any) -> None:
             f"loss={cfg.loss.name} cannot train model.head={head}. Valid pairs: {pairs} "
             "(model.head=auto picks one)"
         )
+
+
+def _dataset(d: Any) -> None:
+    """The dataset options, one line each (what scikit-learn would otherwise raise on)."""
+    if d.split_seed < 0:
+        raise ConfigError(f"dataset.split_seed={d.split_seed} must be >= 0")
+    if d.seed < 0:
+        raise ConfigError(f"dataset.seed={d.seed} must be >= 0")
+    if d.name in ("blobs", "moons", "xor"):
+        if d.n_samples < 4:
+            raise ConfigError(f"dataset.n_samples={d.n_samples} must be at least 4 "
+                              f"for dataset={d.name}")
+        if d.noise < 0:
+            raise ConfigError(f"dataset.noise={d.noise} must be >= 0")
+    if d.name == "blobs":
+        if d.n_classes < 2:
+            raise ConfigError(f"dataset.n_classes={d.n_classes} must be at least 2")
+        if d.n_features < 1:
+            raise ConfigError(f"dataset.n_features={d.n_features} must be at least 1")

@@ -14,11 +14,17 @@ and at each epoch end; accuracy and evaluation CE and MSE on the test split and 
 ``eval_train_max`` examples of) the training split at each epoch end (and every
 ``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs and at the
 last.
+
+A replica has *diverged* when its logged training loss is non-finite or above
+``DIVERGENCE_FACTOR`` times the first training loss it logged; from then on it is no longer
+logged, and training stops once every replica has diverged. :func:`train` returns what
+happened (:class:`Outcome`); the recorder only writes.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 from torch.linalg import vector_norm
@@ -30,6 +36,54 @@ from .models import ReplicaMLP, head_slope, predict
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
+DIVERGENCE_FACTOR = 100.0  # a training loss this many times its first logged value diverged
+
+
+@dataclass
+class ReplicaOutcome:
+    """One replica's result: the first (step, epoch) whose test accuracy reached the target,
+    the step at which it diverged, and the last logged value of every tag."""
+
+    reached: tuple[int, int] | None = None
+    diverged_at: int | None = None
+    final: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    steps: int
+    replicas: list[ReplicaOutcome]
+
+
+class _Watch:
+    """Turns each logged row into the replicas' outcomes (reached, diverged, final)."""
+
+    def __init__(self, n: int, target: float, recorder: Recorder):
+        self.replicas = [ReplicaOutcome() for _ in range(n)]
+        self.first_loss: list[float | None] = [None] * n
+        self.target, self.recorder = target, recorder
+
+    def log(self, step: int, epoch: int, values: dict) -> None:
+        rows = self.recorder.scalars(step, epoch, values)
+        for r, (row, out) in enumerate(zip(rows, self.replicas, strict=True)):
+            if out.diverged_at is not None:
+                continue
+            out.final.update(row)
+            acc = row.get("test/accuracy")
+            if acc is not None and out.reached is None and acc >= self.target:
+                out.reached = (step, epoch)
+            loss = row.get("train/loss")
+            if loss is None:
+                continue
+            if self.first_loss[r] is None:
+                self.first_loss[r] = loss
+            if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * self.first_loss[r]:
+                out.diverged_at = step
+                self.recorder.stop(r)
+
+    @property
+    def all_diverged(self) -> bool:
+        return all(out.diverged_at is not None for out in self.replicas)
 
 
 def _parameters(model: ReplicaMLP, prefix: str):
@@ -86,11 +140,8 @@ def make_optimizer(cfg, params) -> torch.optim.Optimizer:
 
 
 def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
-          optimizer_cfg, trainer_cfg, recorder: Recorder, desc: str = "") -> int:
-    """Train all replicas for ``trainer_cfg.epochs`` epochs; returns the number of steps run.
-
-    Stops early once every replica has diverged (non-finite training loss).
-    """
+          optimizer_cfg, trainer_cfg, recorder: Recorder, desc: str = "") -> Outcome:
+    """Train all replicas for ``trainer_cfg.epochs`` epochs, or until every one diverged."""
     device = data.x_train.device
     optimizer = make_optimizer(optimizer_cfg, model.parameters())
     order_gens = [seeding.generator(s, "order") for s in seeds]
@@ -108,7 +159,8 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
     def evaluate_both() -> dict[str, torch.Tensor]:
         return evaluate(model, head, x_eval, y_eval, splits)
 
-    recorder.scalars(0, 0, evaluate_both())
+    watch = _Watch(len(seeds), trainer_cfg.target_accuracy, recorder)
+    watch.log(0, 0, evaluate_both())
     step = 0
     bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=desc, disable=None, leave=False)
     for epoch in range(1, trainer_cfg.epochs + 1):
@@ -133,10 +185,12 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             if epoch_end or (eval_every and step % eval_every == 0):
                 values |= evaluate_both()
             if values:
-                recorder.scalars(step, epoch, values)
+                watch.log(step, epoch, values)
+                if watch.all_diverged:
+                    break
             if epoch_end and (epoch % hist_every == 0 or epoch == epochs):
                 recorder.histograms(step, {tag: p.grad for tag, p in _parameters(model, "grad")})
-        if all(d is not None for d in recorder.diverged_at):
+        if watch.all_diverged:
             break
     bar.close()
-    return step
+    return Outcome(step, watch.replicas)

@@ -1,0 +1,173 @@
+"""Sweeps (Hydra multirun) that lose one job, never all of them.
+
+- :class:`CheckedSweeper` composes and checks every job before the first starts, so one bad
+  value trains nothing and is named; it runs every job even when some fail, and ends with one
+  summary (exit status 1 when a job failed).
+- :class:`ForkLauncher` (``hydra/launcher=parallel``) runs each job in a fresh fork of the
+  sweep's process, ``n_jobs`` at a time: a job whose process is killed (the OOM killer,
+  ``kill -9``) is recorded as failed and the others go on; every worker dies with the sweep.
+- :class:`SubmititLocalLauncher` and :class:`SubmititSlurmLauncher` are submitit's, except that
+  a job that fails or is cancelled (``scancel``) does not stop the collection of the others.
+
+Hydra only loads plugins from the ``hydra_plugins`` package: ``hydra_plugins/ce_vs_mse_plugins``
+names these classes there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides, run_job, setup_globals
+from hydra.plugins.launcher import Launcher
+from hydra.plugins.sweeper import Sweeper
+from omegaconf import OmegaConf, open_dict
+
+from . import console, forks, schema
+from .runner import one_line
+
+SWEEP_PID = "CE_VS_MSE_SWEEP_PID"  # set for the jobs: the process whose death ends them
+
+
+def _failed(overrides: Sequence[str], reason: str) -> JobReturn:
+    ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+    ret._return_value = RuntimeError(reason)
+    return ret
+
+
+class CheckedSweeper(Sweeper):
+    """Hydra's basic sweeper (the same ``params`` and batches), checked first, reported last."""
+
+    def __init__(self, max_batch_size: int | None = None, params: dict | None = None) -> None:
+        self.max_batch_size, self.params = max_batch_size, dict(params or {})
+
+    def setup(self, *, hydra_context, task_function, config) -> None:
+        from hydra.core.plugins import Plugins
+
+        self.hydra_context, self.config = hydra_context, config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config)
+
+    def sweep(self, arguments: list[str]) -> list:
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        params = [f"{k}={v}" for k, v in self.params.items()]
+        overrides = parser.parse_overrides([*params, *arguments])
+        batches = BasicSweeper.split_arguments(overrides, self.max_batch_size)
+        self._check([job for batch in batches for job in batch])
+        os.environ[SWEEP_PID] = str(os.getpid())
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        returns, index = [], 0
+        for batch in batches:
+            returns.append(self.launcher.launch(batch, initial_job_idx=index))
+            index += len(batch)
+        self._summarise([r for batch in returns for r in batch])
+        return returns
+
+    def _check(self, jobs: list[list[str]]) -> None:
+        """Compose and validate every job; name every bad one and exit before any trains."""
+        launcher = self.config.hydra.launcher
+        n_jobs = launcher.get("n_jobs") if "n_jobs" in launcher else None
+        errors = []
+        if n_jobs is not None and not (n_jobs >= 1 or n_jobs == -1):
+            errors.append(f"hydra.launcher.n_jobs={n_jobs} must be >= 1 (or -1: one per core)")
+        for i, job in enumerate(jobs):
+            try:
+                cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(job))
+                schema.check_keys(cfg)
+                schema.check_pair(list(job))
+                schema.validate(cfg)
+            except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
+                why = str(err) if isinstance(err, schema.ConfigError) else one_line(err)
+                errors.append(f"job #{i} ({' '.join(filter_overrides(job))}): {why}")
+        if errors:
+            sys.exit("ce-vs-mse: error: nothing was trained; fix these jobs of the sweep:\n"
+                     + "\n".join(f"  {e}" for e in errors))
+
+    def _summarise(self, returns: list[JobReturn]) -> None:
+        jobs, failures = [], []
+        for r in returns:
+            value = r._return_value
+            if r.status == JobStatus.COMPLETED and hasattr(value, "seeds"):
+                jobs.append(value)
+                if value.error:
+                    failures.append(f"{value.name}: {value.error}")
+            else:
+                where = " ".join(filter_overrides(r.overrides or []))
+                failures.append(f"job ({where}): {str(value) if value else 'no result'}")
+        experiment = self.config.hydra.runtime.choices.get("experiment") or "default"
+        console.say(f"\nSweep of {len(returns)} job(s), {console.counts(jobs)}.")
+        console.say(console.where(self.config.results_dir, experiment))
+        if failures:
+            sys.exit("ce-vs-mse: error: these jobs failed (the next run of the same command "
+                     "trains them again):\n" + "\n".join(f"  {f}" for f in failures))
+
+
+class ForkLauncher(Launcher):
+    """Each job in its own fork of the sweep's process, ``n_jobs`` at once (-1: one per core)."""
+
+    def __init__(self, n_jobs: int = 2) -> None:
+        self.n_jobs = n_jobs
+
+    def setup(self, *, hydra_context, task_function, config) -> None:
+        self.hydra_context, self.task_function, self.config = hydra_context, task_function, config
+
+    def launch(self, job_overrides: Sequence[Sequence[str]],
+               initial_job_idx: int) -> list[JobReturn]:
+        setup_globals()
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        items = [(initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides)]
+        workers = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+        results = forks.map_in_forks(self._job, items, workers, tolerant=True)
+        return [value if ok else _failed(overrides, value.strip().splitlines()[-1])
+                for (_, overrides), (ok, value) in zip(items, results, strict=True)]
+
+    def _job(self, item: tuple[int, list[str]]) -> JobReturn:
+        """In the child: compose the job's configuration and run it as Hydra would."""
+        index, overrides = item
+        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+        with open_dict(cfg):
+            cfg.hydra.job.id = f"job_id_for_{index}"
+            cfg.hydra.job.num = index
+        ret = run_job(hydra_context=self.hydra_context, task_function=self.task_function,
+                      config=cfg, job_dir_key="hydra.sweep.dir",
+                      job_subdir_key="hydra.sweep.subdir")
+        ret.hydra_cfg = None  # not needed by the sweeper, and large to send back
+        return ret
+
+
+def submitit_launch(launcher, job_overrides, initial_job_idx) -> list[JobReturn]:
+    """``BaseSubmititLauncher.launch``, collecting each job's result on its own: a failed or
+    cancelled job becomes a failed JobReturn instead of ending the sweep."""
+    import submitit
+    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+
+    params = launcher.params
+    init_keys = {"max_num_timeout", "submitit_folder"}
+    init = {"folder": params["submitit_folder"],
+            **{f"{launcher._EXECUTOR}_max_num_timeout": params[k]
+               for k in ("max_num_timeout",) if k in params}}
+    executor = submitit.AutoExecutor(cluster=launcher._EXECUTOR, **init)
+    base = set(OmegaConf.structured(BaseQueueConf).keys())
+    executor.update_parameters(**{k if k in base else f"{launcher._EXECUTOR}_{k}": v
+                                  for k, v in params.items() if k not in init_keys})
+    Path(str(launcher.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+    job_params = [(list(o), "hydra.sweep.dir", initial_job_idx + i,
+                   f"job_id_for_{initial_job_idx + i}", Singleton.get_state())
+                  for i, o in enumerate(job_overrides)]
+    jobs = executor.map_array(launcher, *zip(*job_params, strict=True))
+    returns = []
+    for job, overrides in zip(jobs, job_overrides, strict=True):
+        try:
+            returns.append(job.results()[0])
+        except Exception as err:  # noqa: BLE001 (cancelled, killed, timed out, raised)
+            lines = str(err).strip().splitlines() or [type(err).__name__]
+            reason = next((line.strip() for line in lines if "state:" in line), lines[-1])
+            returns.append(_failed(overrides, f"submitit job {job.job_id}: {reason}"))
+    return returns

@@ -1,0 +1,141 @@
+"""The run folder's contract: canonical names, strict summaries, verified completion, the lock.
+Damaged folders come from a real run, damaged the ways a user or a crash would."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import read_metrics
+from omegaconf import OmegaConf
+
+from ce_vs_mse import aggregate, runner, runstore
+
+
+def test_the_folder_is_a_function_of_the_configuration_not_of_its_spelling(make_cfg):
+    a = make_cfg("loss=mse", "trainer.epochs=3")
+    b = make_cfg("trainer.epochs=3", "trainer.batch_size=32", "loss=mse", "optimizer=sgd")
+    c = make_cfg("trainer.epochs=4", "loss=mse")
+    assert runstore.run_name(a, "softmax", "x") == runstore.run_name(b, "softmax", "x")
+    assert runstore.run_name(a, "softmax", "x") != runstore.run_name(c, "softmax", "x")
+    name = runstore.run_name(a, "softmax", "x")
+    assert name.startswith("softmax_mse/digits-mlp_32/") and ",epochs=3-" in name
+    # the dataset is not repeated when it names the experiment
+    assert runstore.run_name(a, "softmax", "digits").startswith("softmax_mse/mlp_32/")
+
+
+def test_summaries_are_strict_json_and_non_finite_numbers_come_back(tmp_path):
+    runstore.write_json_atomic(tmp_path / "s.json", {"final": {"a": float("nan"),
+                                                               "b": float("-inf"), "c": 1.5}})
+    text = (tmp_path / "s.json").read_text()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
+    assert runstore._number(json.loads(text)["final"]["b"]) == float("-inf")
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One real finished run (2 seeds) to copy and damage."""
+    from hydra import compose, initialize_config_dir
+
+    from ce_vs_mse.cli import config_dir
+
+    root = tmp_path_factory.mktemp("store")
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("config", overrides=[f"results_dir={root}", "model=logreg",
+                                           "trainer.epochs=2", "seeds=[0,1]"])
+    job = runner.run(cfg, "store")
+    assert [r.status for r in job.seeds] == ["done", "done"]
+    return cfg, root, runstore.seed_dir(job.folder, 0)
+
+
+def _utf16(d):
+    (d / "summary.json").write_text((d / "summary.json").read_text(), encoding="utf-16")
+
+
+def _set(key, value):
+    def damage(d):
+        s = json.loads((d / "summary.json").read_text())
+        s[key] = value
+        (d / "summary.json").write_text(json.dumps(s))
+    return damage
+
+
+def _lines(d):
+    lines = (d / "metrics.csv").read_text().splitlines(keepends=True)
+    (d / "metrics.csv").write_text("".join(lines[:-3]))
+
+
+def _mid_row(d):
+    text = (d / "metrics.csv").read_text()
+    (d / "metrics.csv").write_text(text[: len(text) - 7])
+
+
+def _summary_dir(d):
+    (d / "summary.json").unlink()
+    (d / "summary.json").mkdir()
+
+
+DAMAGE = {
+    "metrics.csv cut by lines": (_lines, "metrics.csv is not the file its summary vouches"),
+    "metrics.csv cut mid-row": (_mid_row, "metrics.csv is not the file"),
+    "metrics.csv empty": (lambda d: (d / "metrics.csv").write_text(""), "metrics.csv is not"),
+    "metrics.csv missing": (lambda d: (d / "metrics.csv").unlink(), "metrics.csv is missing"),
+    "metrics.csv binary": (lambda d: (d / "metrics.csv").write_bytes(b"\x00\xff" * 50),
+                           "metrics.csv is not"),
+    "config.yaml missing": (lambda d: (d / "config.yaml").unlink(), "config.yaml is missing"),
+    "summary null": (lambda d: (d / "summary.json").write_text("null"), "holds NoneType"),
+    "summary a list": (lambda d: (d / "summary.json").write_text("[]"), "holds list"),
+    "summary final null": (_set("final", None), "final=None"),
+    "summary seed text": (_set("seed", "0"), "seed='0'"),
+    "summary status odd": (_set("status", "running"), "status='running'"),
+    "summary without files": (_set("files", None), "does not vouch"),
+    "summary UTF-16": (_utf16, "unreadable"),
+    "summary a directory": (_summary_dir, "unreadable"),
+    "summary cut": (lambda d: (d / "summary.json").write_text('{"status": "do'), "unreadable"),
+    "summary missing": (lambda d: (d / "summary.json").unlink(), "no summary.json"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGE)
+def test_a_damaged_run_is_unfinished_listed_by_the_report_and_trained_again(finished, case,
+                                                                             tmp_path):
+    cfg, root, original = finished
+    results = tmp_path / "runs"
+    shutil.copytree(root, results)
+    folder = results / original.relative_to(root)
+    damage, reason = DAMAGE[case]
+    damage(folder)
+
+    with pytest.raises(runstore.Unfinished, match=reason.replace("(", r"\(")):
+        runstore.verify(folder)
+    runs = aggregate.load_runs(results)  # never raises; lists the damaged folder
+    assert [d for d, _ in runs.skipped] == [str(folder)] and len(runs.table) == 1
+
+    job = runner.run(OmegaConf.merge(cfg, {"results_dir": str(results)}), "store")
+    assert [r.status for r in job.seeds] == ["done", "skipped"]
+    runstore.verify(folder)
+    again, before = read_metrics(folder), read_metrics(original)
+    assert again.shape == before.shape
+    assert np.allclose(again.to_numpy(float), before.to_numpy(float), rtol=1e-5, equal_nan=True)
+
+
+def test_a_copy_of_a_run_folder_is_named_and_left_out_by_the_report(finished, tmp_path):
+    _, root, original = finished
+    results = tmp_path / "runs"
+    shutil.copytree(root, results)
+    backup = results / "backup" / "seed=0"
+    shutil.copytree(results / original.relative_to(root), backup)
+    runs = aggregate.load_runs(results)
+    assert len(runs.table) == 2 and not runs.table["path"].str.startswith("backup").any()
+    assert [(d, "the same run as") for d, why in runs.skipped if why.startswith("the same")] \
+        == [(str(backup), "the same run as")]
+
+
+def test_the_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
+    first = runstore.try_lock(tmp_path)
+    assert first is not None and runstore.try_lock(tmp_path) is None
+    assert runstore.holder(tmp_path).startswith("pid ")
+    first.release()
+    again = runstore.try_lock(tmp_path)
+    assert again is not None
+    again.release()
