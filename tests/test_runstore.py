@@ -20,6 +20,12 @@ def test_the_folder_is_a_function_of_the_configuration_not_of_its_spelling(make_
     assert runstore.run_name(a, "softmax", "x") != runstore.run_name(c, "softmax", "x")
     name = runstore.run_name(a, "softmax", "x")
     assert name.startswith("softmax_mse/digits-mlp_32/") and ",epochs=3-" in name
+    long = make_cfg(*(f"model.{k}=0.5" for k in ("init_scale", "init_weight", "init_bias")),
+                    "optimizer.momentum=0.9", "optimizer.weight_decay=0.001", "trainer.epochs=3",
+                    "trainer.batch_size=7", "loss.k=3", "loss.M=4", "dataset.noise=0.5",
+                    "trainer.log_every=3", "trainer.eval_every=9")
+    leaf = runstore.run_name(long, "softmax", "x").split("/")[2]
+    assert len(leaf) <= runstore.MAX_LEAF + 12 and "log_every" not in leaf
     # the dataset is not repeated when it names the experiment
     assert runstore.run_name(a, "softmax", "digits").startswith("softmax_mse/mlp_32/")
 

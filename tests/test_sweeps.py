@@ -252,7 +252,9 @@ def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
     _, err = sweep.communicate(timeout=300)
     assert sweep.returncode == 1, err
     assert "killed by SIGKILL" in err and "Traceback" not in err
-    assert sorted(s["status"] for s in _summaries(tmp_path).values()) == ["done", "done"]
+    statuses = sorted((s["status"], s.get("error")) for s in _summaries(tmp_path).values())
+    assert statuses == [("done", None), ("done", None),
+                        ("failed", "the worker process was killed by SIGKILL")]
     again = cli(*args, cwd=tmp_path)
     assert "3 job(s), 3 seed(s): 1 trained, 2 skipped (done before)" in again.stderr
     assert [s["status"] for s in _summaries(tmp_path).values()] == ["done"] * 3

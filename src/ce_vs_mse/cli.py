@@ -9,21 +9,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
 from . import console, forks, runner, schema, sweeps
+from .paths import config_dir
 
 log = logging.getLogger("ce_vs_mse")
-
-
-def config_dir() -> Path:
-    """The config tree: inside the installed package (wheel), else the repository's."""
-    packaged = Path(__file__).parent / "configs"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
 
 
 schema.register()
@@ -39,7 +33,8 @@ def _main(cfg) -> runner.Job | None:
         forks.watch(int(os.environ[sweeps.SWEEP_PID]))  # submitit_local's jobs die with the sweep
     try:
         schema.check_pair(overrides)
-        job = runner.run(cfg, experiment, overrides)
+        claimed = sweeps.claimed_note(hc.runtime.output_dir) if sweeping else None
+        job = runner.run(cfg, experiment, overrides, claimed)
     except schema.ConfigError as err:  # a bad value: one line, no traceback, nothing trained
         if sweeping:  # (the sweeper checked every job; only data-dependent checks get here)
             return runner.Job(f"{experiment} ({' '.join(overrides)})", "", error=str(err))
@@ -47,8 +42,8 @@ def _main(cfg) -> runner.Job | None:
     if sweeping:
         return job
     console.say("\n" + console.job_table(job))
-    console.say(f"{console.counts([job])}, {job.wall_s:.1f} s.\n"
-                + console.where(cfg.results_dir, experiment))
+    console.say(f"{console.counts([job])}, {job.wall_s:.1f} s.")
+    console.say(console.where(cfg.results_dir, experiment))
     if job.error:
         sys.exit(f"ce-vs-mse: error: {job.name} failed: {job.error} (the same command tries "
                  "it again)")

@@ -3,6 +3,7 @@ and where the results are (once)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -38,7 +39,13 @@ def counts(jobs: list[Job]) -> str:
     return f"{sum(c.values())} seed(s): " + (", ".join(parts) or "none")
 
 
+HINTS = "CE_VS_MSE_HINTS"  # set to 0 by a caller that says where the results are itself
+
+
 def where(results_dir: str, experiment: str) -> str:
+    """Where the results are and how to open them (nothing when HINTS=0)."""
+    if os.environ.get(HINTS) == "0":
+        return ""
     root = Path(results_dir)
     return (f"Results: {root / experiment}\n"
             f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
@@ -47,4 +54,5 @@ def where(results_dir: str, experiment: str) -> str:
 
 
 def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    if text:
+        print(text.rstrip("\n"), file=sys.stderr, flush=True)

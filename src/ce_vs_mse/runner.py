@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,8 +98,11 @@ def _hparams(cfg, head: str, seed: int) -> dict:
     return {**params, "head": head, "seed": seed}
 
 
-def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> Job:
-    """Train ``cfg`` for every seed in ``cfg.seeds`` that is not finished already."""
+def run(cfg, experiment: str = "default", overrides: list[str] = (),
+        claimed: Callable[[list[Path]], object] | None = None) -> Job:
+    """Train ``cfg`` for every seed in ``cfg.seeds`` that is not finished already.
+    ``claimed`` is told the folders this process is about to train (a sweep uses it to mark
+    them failed should the process be killed)."""
     check_keys(cfg)
     validate(cfg)
     device = resolve_device(cfg.device)
@@ -121,6 +125,8 @@ def run(cfg, experiment: str = "default", overrides: list[str] = ()) -> Job:
     start = time.perf_counter()
     try:
         todo = _claim(cfg, base, job, locks)
+        if todo and claimed:
+            claimed([runstore.seed_dir(base, s) for s in todo])
         if todo:
             _train(cfg, experiment, list(overrides), data, device, head, base, todo, job)
     except Exception as err:  # a run-time failure (e.g. a folder that cannot be written)

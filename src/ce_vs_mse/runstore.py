@@ -50,6 +50,11 @@ NOT_IN_NAME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done",
 # Keys already spelt out by the readable part of the name.
 IN_READABLE_NAME = ("dataset.name", "model.name", "model.hidden", "model.head", "loss.name",
                     "optimizer.name", "optimizer.lr")
+# Keys of how a run is measured rather than what it trains: in the hash, not in the name.
+NOT_READABLE = ("trainer.log_every", "trainer.eval_every", "trainer.hist_every_epochs",
+                "trainer.eval_train_max", "trainer.target_accuracy", "dataset.standardize",
+                "dataset.test_fraction", "dataset.split_seed")
+MAX_LEAF = 100  # characters of key=value in a folder name; the hash still tells them apart
 
 # What a summary must hold, and of which JSON types (None allowed where listed).
 _INT, _NUM, _STR = (int,), (int, float, str), (str,)
@@ -99,19 +104,23 @@ def run_name(cfg, head: str, experiment: str = "") -> str:
     """The readable, canonical path of a configuration below its experiment (without seed).
 
     Options that differ from the schema's defaults (:mod:`ce_vs_mse.schema`) are named by
-    their last key, e.g. ``epochs=30``; the dataset is left out when it is the experiment's
+    their last key, e.g. ``epochs=30``, up to ``MAX_LEAF`` characters, except those that say
+    how the run is measured (``NOT_READABLE``); the dataset is left out when it is the experiment's
     own name (``neuron``), so no segment repeats."""
     from .schema import default_values  # what every option is compared against
 
     defaults = default_values()
     extra = sorted(
         f"{key.rpartition('.')[2]}={_short(value)}" for key, value in _leaves(_content(cfg))
-        if key not in IN_READABLE_NAME and "." in key and defaults.get(key, object()) != value
+        if key not in IN_READABLE_NAME + NOT_READABLE and "." in key
+        and defaults.get(key, object()) != value
     )
     m = cfg.model
     model = m.name + "".join(f"_{h}" for h in m.hidden)
     where = model if cfg.dataset.name == experiment else f"{cfg.dataset.name}-{model}"
     leaf = ",".join([f"{cfg.optimizer.name}-lr{cfg.optimizer.lr:g}", *extra])
+    if len(leaf) > MAX_LEAF:  # a path component has at most 255 bytes
+        leaf = leaf[:MAX_LEAF].rsplit(",", 1)[0] + ",more"
     return f"{head}_{cfg.loss.name}/{where}/{leaf}-{config_hash(cfg)}".replace(" ", "")
 
 

@@ -28,10 +28,41 @@ from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import OmegaConf, open_dict
 
-from . import console, forks, schema
+from . import console, forks, runstore, schema
 from .runner import one_line
 
 SWEEP_PID = "CE_VS_MSE_SWEEP_PID"  # set for the jobs: the process whose death ends them
+CLAIMED = "claimed_runs.txt"  # in a job's Hydra output folder: the run folders it trains
+
+
+def claimed_note(output_dir: str):
+    """For runner.run: note the run folders a job is about to train in its output folder, so
+    that the sweep can mark them failed if the job's process is killed."""
+    def note(folders: list[Path]) -> None:
+        text = "".join(f"{f.resolve()}\n" for f in folders)
+        runstore.write_atomic(Path(output_dir) / CLAIMED, lambda tmp: tmp.write_text(text))
+    return note
+
+
+def _mark_failed(job_dir: Path, reason: str) -> None:
+    """Record ``reason`` in the summary of every run a killed job had claimed and left
+    unfinished (the lock is free again once its process is gone)."""
+    try:
+        folders = [Path(line) for line in (job_dir / CLAIMED).read_text().splitlines() if line]
+    except OSError:
+        return  # it died before it claimed any
+    for folder in folders:
+        lock = runstore.try_lock(folder) if folder.is_dir() else None
+        if lock is None:
+            continue
+        try:
+            if not runstore.is_done(folder):
+                runstore.write_json_atomic(folder / runstore.SUMMARY,
+                                           {"status": "failed", "error": reason})
+        except OSError:
+            pass
+        finally:
+            lock.release()
 
 
 def _failed(overrides: Sequence[str], reason: str) -> JobReturn:
@@ -70,6 +101,11 @@ class CheckedSweeper(Sweeper):
         self._summarise([r for batch in returns for r in batch])
         return returns
 
+    def _job_dir(self, index: int) -> Path:
+        subdir = OmegaConf.to_container(self.config.hydra.sweep, resolve=False)["subdir"]
+        subdir = str(subdir).replace("${hydra.job.num}", str(index))
+        return Path(self.config.hydra.sweep.dir) / subdir
+
     def _check(self, jobs: list[list[str]]) -> None:
         """Compose and validate every job; name every bad one and exit before any trains."""
         launcher = self.config.hydra.launcher
@@ -92,7 +128,7 @@ class CheckedSweeper(Sweeper):
 
     def _summarise(self, returns: list[JobReturn]) -> None:
         jobs, failures = [], []
-        for r in returns:
+        for index, r in enumerate(returns):
             value = r._return_value
             if r.status == JobStatus.COMPLETED and hasattr(value, "seeds"):
                 jobs.append(value)
@@ -100,7 +136,9 @@ class CheckedSweeper(Sweeper):
                     failures.append(f"{value.name}: {value.error}")
             else:
                 where = " ".join(filter_overrides(r.overrides or []))
-                failures.append(f"job ({where}): {str(value) if value else 'no result'}")
+                reason = str(value) if value else "no result"
+                _mark_failed(self._job_dir(index), reason)
+                failures.append(f"job ({where}): {reason}")
         experiment = self.config.hydra.runtime.choices.get("experiment") or "default"
         console.say(f"\nSweep of {len(returns)} job(s), {console.counts(jobs)}.")
         console.say(console.where(self.config.results_dir, experiment))

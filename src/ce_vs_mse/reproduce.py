@@ -1,0 +1,165 @@
+"""``ce-vs-mse-reproduce``: train every experiment the report needs, then build the report.
+
+One process checks every job of every experiment against its run folders first (by the
+configuration's hash, with :func:`ce_vs_mse.runstore.verify`), without importing torch; only
+experiments with unfinished jobs are handed to ``ce-vs-mse`` to train, and the report is
+rebuilt only when the runs it reads have changed. A rerun with nothing left to do takes
+seconds, and still notices a damaged or unfinished run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import runstore
+from .paths import config_dir
+
+EXPERIMENTS = ["quickstart", "neuron", "multiclass", "binary", "saturation", "fair_lr",
+               "counter_case"]
+ON_DISK = {"mnist": Path("data/MNIST/raw")}  # trained only when their data is there
+STAMP = ".built-from"  # in the report folder: the digest of the runs it was built from
+
+
+def _compose(experiment: str, overrides: list[str]) -> list:
+    """The resolved configuration of every job of ``experiment`` (its sweep expanded)."""
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .schema import register
+
+    register()
+    base = [f"experiment={experiment}"]
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        top = compose("config", overrides=[*base, *overrides], return_hydra_config=True)
+        params = [f"{k}={v}" for k, v in (top.hydra.sweeper.get("params") or {}).items()]
+        # as the sweeper does: the command line's overrides after the experiment's sweep
+        parsed = OverridesParser.create().parse_overrides([*params, *overrides])
+        batches = BasicSweeper.split_arguments(parsed, None) if parsed else [[[]]]
+        return [compose("config", overrides=[*base, *job]) for job in batches[0]]
+
+
+def _inputs_digest(overrides: list[str]) -> str:
+    """Everything the jobs' configurations are composed from: the config files, the schema
+    and naming code, and the overrides. Unchanged: the jobs are the ones last composed."""
+    h = hashlib.sha256("\0".join(overrides).encode())
+    here = Path(__file__).parent
+    files = sorted(p for p in config_dir().rglob("*.yaml") if p.is_file())
+    for path in [*files, here / "schema.py", here / "runstore.py"]:
+        h.update(str(path).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def jobs(experiment: str, overrides: list[str], results_dir: Path) -> list[dict]:
+    """Every job of ``experiment`` as ``{"hash": ..., "seeds": [...]}``. Composing them takes
+    Hydra a second or more, so the list is kept beside the runs
+    (``<results_dir>/<experiment>/.jobs.json``) and reused while its inputs are unchanged."""
+    key = _inputs_digest(overrides)
+    manifest = results_dir / experiment / ".jobs.json"
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        kept = json.loads(manifest.read_text())
+        if kept["inputs"] == key:
+            return kept["jobs"]
+    listed = [{"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)}
+              for cfg in _compose(experiment, overrides)]
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    runstore.write_json_atomic(manifest, {"inputs": key, "jobs": listed})
+    return listed
+
+
+def unfinished(experiment: str, job: dict, results_dir: Path) -> list[str]:
+    """The seeds of one job that are not finished runs (none when all are)."""
+    root = results_dir / experiment
+    missing = []
+    for seed in job["seeds"]:
+        found = root.glob(f"*/*/*-{job['hash']}/seed={seed}")
+        if not any(runstore.is_done(f) for f in found):
+            missing.append(f"{experiment} {job['hash']} seed={seed}")
+    return missing
+
+
+def digest(runs: Path, experiments: list[str]) -> str:
+    """What the report reads: every summary of the named experiments, and this code."""
+    h = hashlib.sha256(_version().encode())
+    for name in experiments:
+        for path in sorted((runs / name).rglob(runstore.SUMMARY)):
+            h.update(str(path.relative_to(runs)).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def _version() -> str:
+    from . import provenance
+
+    return f"{provenance._git('rev-parse', 'HEAD')} {provenance._git('status', '--porcelain')}"
+
+
+def _command(name: str, module: str) -> list[str]:
+    """The installed console script beside this Python, else ``python -m module``."""
+    script = Path(sys.executable).with_name(name)
+    return [str(script)] if script.exists() else [sys.executable, "-m", module]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("overrides", nargs="*",
+                        help="passed to every `ce-vs-mse experiment=...` (e.g. threads=2)")
+    parser.add_argument("--out", type=Path, default=Path("results/report"),
+                        help="where the report goes (default: results/report)")
+    parser.add_argument("--experiments", default=",".join(EXPERIMENTS + list(ON_DISK)),
+                        help="comma-separated names from experiments/ (default: all the "
+                             "report needs)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    chosen = [e for e in args.experiments.split(",") if e]
+    bad = [e for e in chosen if not (config_dir() / "experiment" / f"{e}.yaml").is_file()]
+    if bad:
+        parser.error(f"--experiments: no experiments/{bad[0]}.yaml")
+    experiments = [e for e in chosen if e not in ON_DISK or ON_DISK[e].is_dir()]
+    skipped = [e for e in chosen if e not in experiments]
+    given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
+    results_dir = Path(given.get("results_dir", "results/runs"))
+    trained, failed = [], []
+    for name in experiments:
+        listed = jobs(name, args.overrides, results_dir)
+        todo = [m for job in listed for m in unfinished(name, job, results_dir)]
+        if not todo:
+            print(f"== {name}: all {len(listed)} job(s) finished", file=sys.stderr)
+            continue
+        print(f"== {name}: {len(todo)} seed(s) to train", file=sys.stderr, flush=True)
+        trained.append(name)
+        ran = subprocess.run([*_command("ce-vs-mse", "ce_vs_mse.cli"),
+                              f"experiment={name}", *args.overrides],
+                             env={**os.environ, "CE_VS_MSE_HINTS": "0"})  # said once, below
+        if ran.returncode != 0:
+            failed.append(name)
+    for name in skipped:
+        print(f"== {name}: skipped, its data is not in {ON_DISK[name]} (README, Data)",
+              file=sys.stderr)
+    stamp = args.out / STAMP
+    now = digest(results_dir, experiments)
+    if stamp.is_file() and stamp.read_text() == now and (args.out / "REPORT.md").is_file():
+        print(f"Report: {args.out / 'REPORT.md'} is up to date", file=sys.stderr)
+    else:
+        built = subprocess.run([*_command("ce-vs-mse-report", "ce_vs_mse.report"),
+                                "--runs", str(results_dir), "--out", str(args.out)])
+        if built.returncode != 0:
+            return built.returncode
+        runstore.write_atomic(stamp, lambda tmp: tmp.write_text(now))
+    print(f"\nReproduced {len(experiments)} experiment(s) in {time.perf_counter() - start:.0f} s:"
+          f" {len(trained)} trained, {len(experiments) - len(trained)} already finished"
+          + (f", failed: {', '.join(failed)}" if failed else "") + ".\n"
+          f"Runs: {results_dir}   Report: {args.out / 'REPORT.md'}\n"
+          f"TensorBoard: tensorboard --logdir {results_dir}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
