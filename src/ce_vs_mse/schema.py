@@ -16,8 +16,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
-DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist", "fashion_mnist",
-            "cifar10")
+DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist_5k", "mnist",
+            "fashion_mnist", "cifar10")
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 HEADS = ("auto", "sigmoid", "softmax", "linear")
