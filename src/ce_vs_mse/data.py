@@ -3,6 +3,12 @@
 Everything is loaded once into tensors on the training device; the trainer indexes them
 directly, so there is no per-sample DataLoader. Standardisation statistics come from the
 training split only, so nothing about the test split leaks into training.
+
+Label noise (``dataset.label_noise`` = ρ, symmetric): exactly round(ρ · N) of the N training
+labels, chosen uniformly without replacement, are each moved to one of the *other* K - 1
+classes, chosen uniformly; the test labels stay clean. Which labels move, and where, is fixed
+by ``dataset.noise_seed`` alone (a NumPy generator of its own), never by the training seeds,
+so every loss and every seed of a comparison sees the same wrong labels.
 """
 
 from __future__ import annotations
@@ -126,8 +132,22 @@ def _check_split(cfg, y: np.ndarray) -> None:
             f"{1 - classes / n:.3g}")
 
 
+def symmetric_label_noise(y: np.ndarray, rate: float, n_classes: int, seed: int) -> np.ndarray:
+    """A copy of the labels ``y`` (N,) in which exactly round(rate · N) labels (Python's round,
+    half to even), chosen uniformly without replacement, are moved to one of the other
+    ``n_classes`` - 1 classes, chosen uniformly; ``seed`` alone fixes which and where."""
+    rng = np.random.default_rng(seed)
+    n_flip = round(rate * y.size)
+    flip = rng.choice(y.size, size=n_flip, replace=False)
+    noisy = y.copy()
+    # Adding 1 … K-1 (mod K) reaches every other class once: uniform over them, never y itself.
+    noisy[flip] = (y[flip] + rng.integers(1, n_classes, size=n_flip)) % n_classes
+    return noisy
+
+
 def load(cfg) -> Data:
-    """Load the dataset that ``cfg`` (a DatasetConfig) names, split and standardised, on CPU."""
+    """Load the dataset that ``cfg`` (a DatasetConfig) names, split, with its training labels
+    noised (``cfg.label_noise``; see the module's docstring) and standardised, on CPU."""
     if cfg.name in TORCHVISION:
         x_train, y_train, x_test, y_test = _torchvision(cfg)
     elif cfg.name == "neuron":  # one example: it is the training and the test set
@@ -142,12 +162,14 @@ def load(cfg) -> Data:
             test_size=cfg.test_fraction, random_state=cfg.split_seed, stratify=y)
     if cfg.train_limit is not None:
         x_train, y_train = x_train[: cfg.train_limit], y_train[: cfg.train_limit]
+    n_classes = max(2, int(max(y_train.max(), y_test.max())) + 1)
+    if cfg.label_noise:  # on the training split as trained (after train_limit); test stays clean
+        y_train = symmetric_label_noise(y_train, cfg.label_noise, n_classes, cfg.noise_seed)
     if cfg.standardize:
         mean = x_train.mean(axis=0)
         std = x_train.std(axis=0)
         std[std < 1e-8] = 1.0  # constant features (e.g. MNIST's border pixels) stay constant
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    n_classes = max(2, int(max(y_train.max(), y_test.max())) + 1)
     as_t = torch.from_numpy
     return Data(as_t(np.ascontiguousarray(x_train, dtype=np.float32)), as_t(y_train),
                 as_t(np.ascontiguousarray(x_test, dtype=np.float32)), as_t(y_test), n_classes)
