@@ -141,14 +141,13 @@ def make_trainer_run(wl: Workload, seeds: list[int], tmp: Path):
     model = model.to(device)
     loss = loss_arg(wl.cfg)
     run = next(_run_ids)
-    rec = Recorder([tmp / f"run{run}" / f"seed={s}" for s in seeds],
-                   trainer.metric_names(model), wl.cfg.trainer.target_accuracy)
+    rec = Recorder([tmp / f"run{run}" / f"seed={s}" for s in seeds], trainer.metric_names(model))
 
     def go() -> tuple[float, int]:
         sync(device)
         start = time.perf_counter()
         steps = trainer.train(model, head, loss, wl.data, seeds, wl.cfg.optimizer,
-                              wl.cfg.trainer, rec)
+                              wl.cfg.trainer, rec).steps
         sync(device)
         return time.perf_counter() - start, steps
 

@@ -113,6 +113,7 @@ PARAMS = {
     "k": "loss.k", "M": "loss.M", "optimizer": "optimizer.name", "lr": "optimizer.lr",
     "momentum": "optimizer.momentum", "weight_decay": "optimizer.weight_decay",
     "batch_size": "trainer.batch_size", "epochs": "trainer.epochs",
+    "label_noise": "dataset.label_noise", "noise_seed": "dataset.noise_seed",
 }
 
 
