@@ -50,7 +50,7 @@ def test_event_files_carry_per_layer_gradient_norms_and_match_metrics_csv(sweep)
         tags = set(acc.Tags()["scalars"])
         for layer in ("layer1.weight", "layer1.bias", "output.weight", "output.bias"):
             assert f"grad_norm/{layer}" in tags
-            assert f"grad/{layer}" in acc.Tags()["histograms"]
+        assert acc.Tags()["histograms"] == []  # only with trainer.hist_every_epochs > 0
         metrics = pd.read_csv(run / "metrics.csv")
         assert set(metrics.columns) - {"step", "epoch"} == tags
         # The same numbers in both places.

@@ -2,8 +2,10 @@
 
 Every scalar goes to TensorBoard and to ``metrics.csv`` under the same name, so
 ``pandas.read_csv(run_dir / "metrics.csv")["test/accuracy"]`` is the TensorBoard tag
-``test/accuracy``. The Recorder only writes: outcomes (steps to target, divergence, final
-values) are the trainer's to compute; the folder's contract is :mod:`ce_vs_mse.runstore`'s.
+``test/accuracy``. Gradient histograms are the first replica's only (see
+:meth:`Recorder.histograms`). The Recorder only writes: outcomes (steps to target,
+divergence, final values) are the trainer's to compute; the folder's contract is
+:mod:`ce_vs_mse.runstore`'s.
 """
 
 from __future__ import annotations
@@ -133,12 +135,16 @@ class Recorder:
         self._flushed = time.monotonic()
 
     def histograms(self, step: int, values: dict[str, torch.Tensor]) -> None:
+        """Log histograms of ``values`` (tensors of shape (R, ...)) for the first replica only:
+        the other seeds' look alike, and TensorBoard's Time Series shows every (run, tag) of
+        histograms as a card of its own, in their group ``grad``, before every scalar."""
+        if not self.active[0]:
+            return
         for tag, v in values.items():
-            v = v.detach().flatten(1).cpu().numpy()  # (R, n)
-            for r, writer in enumerate(self.writers):
-                finite = v[r][np.isfinite(v[r])]
-                if self.active[r] and finite.size:
-                    writer.histogram(tag, finite, step)
+            v = v[0].detach().flatten().cpu().numpy()
+            finite = v[np.isfinite(v)]
+            if finite.size:
+                self.writers[0].histogram(tag, finite, step)
         self._flush_if_due()
 
     def close(self, keep_metrics: bool = True) -> None:
