@@ -1,13 +1,13 @@
 """The Recorder: per-replica values and shared floats land in each run's metrics.csv and
 event file, and a running job's files reach the disk every FLUSH_SECS; histograms are the
-first replica's only."""
+first replica's only; the HParams session ends only in a run that kept its metrics."""
 
 import pandas as pd
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from ce_vs_mse import recorder, runner
+from ce_vs_mse import board, recorder, runner
 
 
 def test_each_replica_gets_its_own_values_and_the_shared_floats(tmp_path):
@@ -48,6 +48,28 @@ def test_histograms_are_the_first_replicas_only(tmp_path):
     (hist,) = _events(dirs[0]).Histograms("grad/output.weight")
     assert (hist.step, hist.histogram_value.num, hist.histogram_value.sum) == (3, 2, 3.0)
     assert _events(dirs[1]).Tags()["histograms"] == []
+
+
+def test_steps_to_target_only_where_reached_and_sessions_end_only_with_their_metrics(tmp_path):
+    dirs = [tmp_path / "seed=0", tmp_path / "seed=1"]
+    rec = recorder.Recorder(dirs, ["test/accuracy"])
+    for s, writer in enumerate(rec.writers):
+        writer.hparams({p: "x" if p in board.CHOICES or p in board.TEXT else s
+                        for p in board.ORDER})
+    rec.steps_to_target([40, None])
+    rec.close()
+    reached, never = _events(dirs[0]), _events(dirs[1])
+    assert [(e.step, e.value) for e in reached.Scalars(board.STEPS_TO_TARGET)] == [(40, 40.0)]
+    assert board.STEPS_TO_TARGET not in never.Tags()["scalars"]
+    for acc in (reached, never):
+        assert {"_hparams_/experiment", "_hparams_/session_start_info",
+                "_hparams_/session_end_info", "custom_scalars__config__"} <= set(
+                    acc.Tags()["tensors"])
+
+    interrupted = recorder.Recorder([tmp_path / "cut"], ["test/accuracy"])
+    interrupted.writers[0].hparams({p: 0 for p in board.ORDER})
+    interrupted.close(keep_metrics=False)
+    assert "_hparams_/session_end_info" not in _events(tmp_path / "cut").Tags()["tensors"]
 
 
 @pytest.mark.parametrize("every", [0, 1])
