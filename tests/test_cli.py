@@ -50,9 +50,9 @@ def test_event_files_carry_per_layer_gradient_norms_and_match_metrics_csv(sweep)
         tags = set(acc.Tags()["scalars"])
         for layer in ("layer1.weight", "layer1.bias", "output.weight", "output.bias"):
             assert f"grad_norm/{layer}" in tags
-            assert f"grad/{layer}" in acc.Tags()["histograms"]
+        assert acc.Tags()["histograms"] == []  # only with trainer.hist_every_epochs > 0
         metrics = pd.read_csv(run / "metrics.csv")
-        assert set(metrics.columns) - {"step", "epoch"} == tags
+        assert set(metrics.columns) - {"step", "epoch"} == tags - {"steps_to_target"}
         # The same numbers in both places.
         tb = [(e.step, e.value) for e in acc.Scalars("grad_norm/output.weight")]
         csv = metrics.dropna(subset=["grad_norm/output.weight"])

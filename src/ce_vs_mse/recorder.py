@@ -2,8 +2,12 @@
 
 Every scalar goes to TensorBoard and to ``metrics.csv`` under the same name, so
 ``pandas.read_csv(run_dir / "metrics.csv")["test/accuracy"]`` is the TensorBoard tag
-``test/accuracy``. The Recorder only writes: outcomes (steps to target, divergence, final
-values) are the trainer's to compute; the folder's contract is :mod:`ce_vs_mse.runstore`'s.
+``test/accuracy``; the one exception is ``steps_to_target``, one number per run, which only
+the event file (and summary.json) holds. Each event file also carries what
+:mod:`ce_vs_mse.board` declares: the HParams experiment and session and the Custom Scalars
+layout. Gradient histograms are the first replica's only (see :meth:`Recorder.histograms`).
+The Recorder only writes: outcomes (steps to target, divergence, final values) are the
+trainer's to compute; the folder's contract is :mod:`ce_vs_mse.runstore`'s.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
-from torch.utils.tensorboard.summary import histogram, hparams
+from torch.utils.tensorboard.summary import histogram
 
-from . import runstore
+from . import board, runstore
 from .events import EventFile
 
 # Equal-width buckets per gradient histogram (TensorBoard's own histogram summaries use 30).
@@ -47,12 +51,21 @@ class RunWriter:
             raise
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(["step", "epoch", *tags])
+        self.tb.add_summary(board.layout(tags))
+        self._session = False  # whether hparams() started an HParams session here
 
-    def hparams(self, hparam_dict: dict, metrics: list[str]) -> None:
-        """Register hyperparameters with TensorBoard's HParams plugin in *this* run (torch's
-        ``add_hparams`` would open a second, stray run directory for them)."""
-        for summary in hparams(hparam_dict, {m: 0.0 for m in metrics}):
-            self.tb.add_summary(summary)
+    def hparams(self, params: dict) -> None:
+        """Start this run's HParams session with ``params`` (:data:`board.ORDER`), and declare
+        the experiment, in *this* run (torch's ``add_hparams`` would open a second, stray run
+        directory for them). The session ends when the run closes with its metrics."""
+        self.tb.add_summary(board.experiment())
+        self.tb.add_summary(board.session_start(params))
+        self._session = True
+
+    def steps_to_target(self, step: int) -> None:
+        """Log the step at which test accuracy first reached the target, at that step."""
+        value = Summary.Value(tag=board.STEPS_TO_TARGET, simple_value=step)
+        self.tb.add_summary(Summary(value=[value]), step)
 
     def scalars(self, step: int, epoch: int, values: dict[str, float]) -> None:
         # One event holding every tag of this step: what add_scalar writes, one call per step.
@@ -69,6 +82,8 @@ class RunWriter:
 
     def close(self, keep_metrics: bool = True) -> None:
         """Close the files; with ``keep_metrics``, metrics.csv.partial becomes metrics.csv."""
+        if keep_metrics and self._session:
+            self.tb.add_summary(board.session_end())
         self.tb.close()
         self._csv_file.close()
         if keep_metrics:
@@ -133,13 +148,23 @@ class Recorder:
         self._flushed = time.monotonic()
 
     def histograms(self, step: int, values: dict[str, torch.Tensor]) -> None:
+        """Log histograms of ``values`` (tensors of shape (R, ...)) for the first replica only:
+        the other seeds' look alike, and TensorBoard's Time Series shows every (run, tag) of
+        histograms as a card of its own, in their group ``grad``, before every scalar."""
+        if not self.active[0]:
+            return
         for tag, v in values.items():
-            v = v.detach().flatten(1).cpu().numpy()  # (R, n)
-            for r, writer in enumerate(self.writers):
-                finite = v[r][np.isfinite(v[r])]
-                if self.active[r] and finite.size:
-                    writer.histogram(tag, finite, step)
+            v = v[0].detach().flatten().cpu().numpy()
+            finite = v[np.isfinite(v)]
+            if finite.size:
+                self.writers[0].histogram(tag, finite, step)
         self._flush_if_due()
+
+    def steps_to_target(self, steps: list[int | None]) -> None:
+        """Log each replica's steps to the target accuracy (None: never reached; nothing)."""
+        for writer, step in zip(self.writers, steps, strict=True):
+            if step is not None:
+                writer.steps_to_target(step)
 
     def close(self, keep_metrics: bool = True) -> None:
         """Finish every run's files; metrics.csv appears only now, and only with

@@ -25,8 +25,6 @@ from .schema import PARAMS, ConfigError, check_keys, validate
 
 log = logging.getLogger(__name__)
 
-HPARAM_METRICS = ["test/accuracy", "train/accuracy", "test/ce", "test/mse", "train/loss"]
-
 
 @dataclass
 class SeedResult:
@@ -201,9 +199,10 @@ def _train(cfg, experiment, overrides, data, device, head, base, todo, job) -> N
             seed_cfg = OmegaConf.merge(cfg, {"seeds": [s]})
             (writer.run_dir / runstore.CONFIG).write_text(OmegaConf.to_yaml(seed_cfg,
                                                                             resolve=True))
-            writer.hparams(_hparams(cfg, head, s), HPARAM_METRICS)
+            writer.hparams(_hparams(cfg, head, s))
         outcome = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
                                 rec, desc=job.name)
+        rec.steps_to_target([out.reached[0] if out.reached else None for out in outcome.replicas])
     except BaseException:
         rec.close(keep_metrics=False)
         raise

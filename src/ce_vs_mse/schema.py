@@ -83,7 +83,7 @@ class TrainerConfig:
     batch_size: int = 32
     log_every: int = 10
     eval_every: int = 0
-    hist_every_epochs: int = 5
+    hist_every_epochs: int = 0  # 0: no gradient histograms
     eval_train_max: int = 2000
     target_accuracy: float = 0.9
     skip_done: bool = True
@@ -242,7 +242,9 @@ def validate(cfg: Any) -> None:
     if cfg.trainer.eval_every < 0:
         raise ConfigError(
             f"trainer.eval_every={cfg.trainer.eval_every} must be >= 0 (0: epoch ends only)")
-    _positive("trainer.hist_every_epochs", cfg.trainer.hist_every_epochs)
+    if cfg.trainer.hist_every_epochs < 0:
+        raise ConfigError(f"trainer.hist_every_epochs={cfg.trainer.hist_every_epochs} must be "
+                          ">= 0 (0: no histograms)")
     if cfg.model.name == "logreg" and len(cfg.model.hidden) > 0:
         raise ConfigError(
             f"model.hidden={list(cfg.model.hidden)} but model=logreg has no hidden layer; "

@@ -13,7 +13,7 @@ of saturated output units (∂a/∂z < 0.01) and the learning rate, every ``log_
 and at each epoch end; accuracy and evaluation CE and MSE on the test split and on (up to
 ``eval_train_max`` examples of) the training split at each epoch end (and every
 ``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs and at the
-last.
+last (0, the default: none).
 
 A replica has *diverged* when its logged training loss is non-finite or above
 ``DIVERGENCE_FACTOR`` times the first training loss it logged; from then on it is no longer
@@ -197,7 +197,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
                 watch.log(step, epoch, values)
                 if watch.all_diverged:
                     break
-            if epoch_end and (epoch % hist_every == 0 or epoch == epochs):
+            if hist_every and epoch_end and (epoch % hist_every == 0 or epoch == epochs):
                 recorder.histograms(step, {tag: p.grad for tag, p in _parameters(model, "grad")})
         if watch.all_diverged:
             break

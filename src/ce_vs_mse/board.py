@@ -1,0 +1,142 @@
+"""What TensorBoard shows beyond a run's own curves: the HParams experiment and session, and
+the Custom Scalars layout.
+
+Where they live: in every run's own event file, next to its scalars
+(:class:`ce_vs_mse.recorder.RunWriter` writes them when it opens the run). Not in a file of
+their own at the top of a logdir: an event file there is a run of its own in TensorBoard
+(``.`` or ``<experiment>``), one more entry in every run list and legend, with no curves.
+Inside the runs they are found whatever folder ``--logdir`` names (``results/runs``, one
+experiment, one configuration), appear while a job is still training, and need no lock or
+shared file, however many jobs of a sweep write at once. The HParams plugin takes the
+experiment from any one run (``_find_experiment_tag``) and the Custom Scalars plugin merges
+the runs' layouts, dropping charts it has already placed; both are only right if every run
+declares the same experiment and compatible layouts. So the experiment is a function of the
+schema alone (its discrete domains are the schema's choices, valid for any run to come), and
+a layout is a function of the run's tags alone (runs that log the same tags declare the same
+layout; another model adds its own layers' charts).
+
+TensorBoard's HParams plugin sorts the hyperparameters by name before it answers
+(``backend_context._sort_and_reduce_to_hparams_limit``), so the declared order is kept by
+names that sort in it (``"01 loss"``) and shown by their display names (``loss``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+from tensorboard.compat.proto.tensor_pb2 import TensorProto
+from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import metadata as layout_metadata
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+from tensorboard.plugins.hparams import metadata as hparams_metadata
+from tensorboard.plugins.hparams.summary_v2 import Discrete
+
+from . import schema
+
+# A scalar only the event file holds (it is one number per run, also in summary.json): the
+# first step whose test accuracy reached trainer.target_accuracy; not logged when never.
+STEPS_TO_TARGET = "steps_to_target"
+
+# The HParams table's columns, first to last; the rest of schema.PARAMS follows in its order.
+# The table shows the first five at first: loss, head, model, hidden and lr.
+FIRST = ("loss", "head", "model", "hidden", "lr", "optimizer", "init_scale", "dataset", "seed")
+# Hyperparameters with a fixed set of values (a discrete domain: a filter of checkboxes).
+CHOICES = {"loss": schema.LOSSES, "head": tuple(h for h in schema.HEADS if h != "auto"),
+           "model": schema.MODELS, "optimizer": schema.OPTIMIZERS, "dataset": schema.DATASETS,
+           "activation": schema.ACTIVATIONS, "init": schema.INITS}
+TEXT = ("hidden",)  # free text (a list of sizes, e.g. "[32]"); every other one is a number
+ORDER = FIRST + tuple(p for p in schema.PARAMS if p not in FIRST)
+
+# The HParams table's metrics: the last value of each tag in the run.
+METRICS = (("test/accuracy", "final test accuracy"), (STEPS_TO_TARGET, "steps to target"),
+           ("test/ce", "final test CE"), ("test/mse", "final test MSE"))
+
+# Custom Scalars: one category per question, one multiline chart per tag that a pattern
+# matches (each selected run is one line: CE against MSE on one chart), in this order. The
+# output layer comes first, so that logistic regression's layout ([output]) and an MLP's
+# ([output, layer1, ...]) merge in the same order whichever run TensorBoard reads first.
+CATEGORIES = (
+    ("accuracy", ("test/accuracy", "train/accuracy")),
+    ("evaluation cross-entropy", ("test/ce", "train/ce")),
+    ("evaluation squared error", ("test/mse", "train/mse")),
+    ("gradient norm per layer", (r"grad_norm/output\..*", r"grad_norm/.*")),
+    ("|dL/dz| and saturation", (r"output/.*",)),
+)
+
+
+def hparam_name(param: str) -> str:
+    """The name TensorBoard knows a hyperparameter by: its rank in :data:`ORDER`, then itself
+    (``"01 loss"``), so that TensorBoard's sort by name keeps the declared order."""
+    return f"{ORDER.index(param) + 1:02d} {param}"
+
+
+def _summary(tag: str, plugin: str, content: bytes, tensor: TensorProto) -> Summary:
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name=plugin,
+                                                                   content=content))
+    return Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=tensor)])
+
+
+def _hparams(tag: str, data: plugin_data_pb2.HParamsPluginData) -> Summary:
+    data.version = hparams_metadata.PLUGIN_DATA_VERSION
+    return _summary(tag, hparams_metadata.PLUGIN_NAME, data.SerializeToString(),
+                    hparams_metadata.NULL_TENSOR)
+
+
+def _hparam_info(param: str) -> api_pb2.HParamInfo:
+    info = api_pb2.HParamInfo(name=hparam_name(param), display_name=param)
+    if param in CHOICES:
+        Discrete(list(CHOICES[param])).update_hparam_info(info)
+    else:
+        info.type = api_pb2.DATA_TYPE_STRING if param in TEXT else api_pb2.DATA_TYPE_FLOAT64
+    return info
+
+
+def experiment() -> Summary:
+    """The HParams experiment: every hyperparameter in :data:`ORDER` with its domain, and the
+    metrics in :data:`METRICS`. The same bytes in every run (no creation time)."""
+    exp = api_pb2.Experiment(
+        hparam_infos=[_hparam_info(p) for p in ORDER],
+        metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag), display_name=shown)
+                      for tag, shown in METRICS])
+    return _hparams(hparams_metadata.EXPERIMENT_TAG,
+                    plugin_data_pb2.HParamsPluginData(experiment=exp))
+
+
+def session_start(params: dict) -> Summary:
+    """One run's hyperparameter values (``params``: every name in :data:`ORDER`), under the
+    experiment's names. No group name: each run is a session group of its own."""
+    start = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
+    for param in ORDER:
+        value = params[param]
+        if param in CHOICES or param in TEXT:
+            start.hparams[hparam_name(param)].string_value = str(value)
+        else:
+            start.hparams[hparam_name(param)].number_value = float(value)
+    return _hparams(hparams_metadata.SESSION_START_INFO_TAG,
+                    plugin_data_pb2.HParamsPluginData(session_start_info=start))
+
+
+def session_end() -> Summary:
+    """The run's session ended (finished or diverged); the HParams table says Success."""
+    end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())
+    return _hparams(hparams_metadata.SESSION_END_INFO_TAG,
+                    plugin_data_pb2.HParamsPluginData(session_end_info=end))
+
+
+def layout(tags: list[str]) -> Summary:
+    """The Custom Scalars layout of a run that logs ``tags``: :data:`CATEGORIES`, each with a
+    chart per tag it matches (by pattern, then in the order of ``tags``, each tag once); empty
+    categories left out."""
+    categories = []
+    for title, patterns in CATEGORIES:
+        matching = dict.fromkeys(t for p in patterns for t in tags if re.fullmatch(p, t))
+        charts = [layout_pb2.Chart(title=t, multiline=layout_pb2.MultilineChartContent(
+            tag=[f"^{re.escape(t)}$"])) for t in matching]
+        if charts:
+            categories.append(layout_pb2.Category(title=title, chart=charts))
+    tensor = TensorProto(dtype="DT_STRING", tensor_shape=TensorShapeProto(),
+                         string_val=[layout_pb2.Layout(category=categories).SerializeToString()])
+    return _summary(layout_metadata.CONFIG_SUMMARY_TAG, layout_metadata.PLUGIN_NAME, b"", tensor)

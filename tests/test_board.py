@@ -1,0 +1,179 @@
+"""What TensorBoard shows, read from a real ``tensorboard`` server over its HTTP data API, on
+runs made by the real CLI: the runs and their names, the HParams experiment (loss first,
+the schema's domains, the question's metrics), the Custom Scalars layout, and every
+metrics.csv column as a scalar tag."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import cli
+from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from ce_vs_mse import board, schema, trainer
+from ce_vs_mse.models import ReplicaMLP
+
+STARTUP_S = 90  # how long the server may take to start and read the runs (2 busy cores)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def tensorboard(logdir: Path, log: Path):
+    """A real TensorBoard server on ``logdir`` (127.0.0.1, a free port); yields its URL and
+    kills it on the way out, whatever happened."""
+    exe = Path(sys.executable).with_name("tensorboard")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tensorboard.main"]
+    port = _free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*cmd, "--logdir", str(logdir), "--host", "127.0.0.1",
+                                 "--port", str(port), "--reload_interval", "1"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def get(url: str, path: str, body: dict | None = None):
+    """The JSON answer of the server at ``path`` (a POST when there is a ``body``)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+SESSION_GROUPS = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
+                  "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                      "STATUS_RUNNING"]}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """CE against MSE (logistic regression, two epochs) by the real CLI, and a TensorBoard
+    server on the results, once every run's session has ended there (its last event)."""
+    cwd = tmp_path_factory.mktemp("board")
+    results = cwd / "runs"
+    cli("-m", "loss=ce,mse", "trainer.epochs=2", "model=logreg", f"results_dir={results}",
+        cwd=cwd)
+    log = cwd / "tensorboard.log"
+    with tensorboard(results, log) as url:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            with contextlib.suppress(OSError, ValueError):
+                groups = get(url, "/data/plugin/hparams/session_groups", SESSION_GROUPS)
+                ended = [g for g in groups["sessionGroups"]
+                         if g["sessions"][0]["status"] == "STATUS_SUCCESS"]
+                if len(ended) == 2:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"TensorBoard did not show both runs in {STARTUP_S} s:\n"
+                            + log.read_text(errors="replace")[-2000:])
+            time.sleep(0.5)
+        yield results, url
+
+
+def test_one_run_per_seed_named_pair_first(served):
+    results, url = served
+    runs = get(url, "/data/runs")
+    on_disk = sorted(str(p.parent.relative_to(results)) for p in results.rglob("summary.json"))
+    assert sorted(runs) == on_disk and len(runs) == 2  # no run of TensorBoard's own, no junk
+    for run in runs:
+        pair = run.split("/")[1]
+        assert pair in ("softmax_ce", "softmax_mse")
+        assert run.index(pair) + len(pair) <= 40  # readable in the sidebar
+        assert len(set(run.split("/"))) == len(run.split("/"))  # no repeated segment
+
+
+def test_hparams_experiment_lists_loss_first_with_the_schemas_domains(served):
+    results, url = served
+    exp = get(url, "/data/plugin/hparams/experiment", {"experimentName": ""})
+    shown = [h["displayName"] for h in exp["hparamInfos"]]
+    assert shown == list(board.ORDER)
+    assert shown[:5] == ["loss", "head", "model", "hidden", "lr"]  # the table's first columns
+    domains = {h["displayName"]: h.get("domainDiscrete") for h in exp["hparamInfos"]}
+    assert domains["loss"] == sorted(schema.LOSSES)
+    assert domains["model"] == sorted(schema.MODELS)
+    assert domains["dataset"] == sorted(schema.DATASETS)
+    assert [m["displayName"] for m in exp["metricInfos"]] == [
+        "final test accuracy", "steps to target", "final test CE", "final test MSE"]
+
+    groups = get(url, "/data/plugin/hparams/session_groups", SESSION_GROUPS)["sessionGroups"]
+    assert len(groups) == 2 and all(len(g["sessions"]) == 1 for g in groups)  # one per run
+    names = {h["name"] for h in exp["hparamInfos"]}
+    for group in groups:
+        assert set(group["hparams"]) == names
+        summary = json.loads((results / group["name"] / "summary.json").read_text())
+        assert group["hparams"][board.hparam_name("loss")] == summary["params"]["loss"]
+        metrics = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
+        assert metrics["test/accuracy"] == pytest.approx(summary["final"]["test/accuracy"])
+        assert metrics.get(board.STEPS_TO_TARGET) == summary["steps_to_target"]
+    assert {g["hparams"][board.hparam_name("loss")] for g in groups} == {"ce", "mse"}
+
+
+def test_custom_scalars_layout_has_a_category_per_question(served):
+    _, url = served
+    layout = get(url, "/data/plugin/custom_scalars/layout")
+    assert [c["title"] for c in layout["category"]] == [title for title, _ in board.CATEGORIES]
+    tags = set().union(*get(url, "/data/plugin/scalars/tags").values())
+    for category in layout["category"]:
+        for chart in category["chart"]:
+            (pattern,) = chart["multiline"]["tag"]
+            assert [t for t in tags if re.match(pattern, t)] == [chart["title"]]
+
+
+def test_every_metrics_column_is_a_scalar_tag_and_no_histograms_by_default(served):
+    results, url = served
+    tags = get(url, "/data/plugin/scalars/tags")
+    for run, run_tags in tags.items():
+        columns = set(pd.read_csv(results / run / "metrics.csv").columns) - {"step", "epoch"}
+        assert columns <= set(run_tags)
+        assert set(run_tags) - columns <= {board.STEPS_TO_TARGET}
+    assert get(url, "/data/plugin/histograms/tags") == {}
+
+
+# --- without a server ------------------------------------------------------------------------
+
+def test_experiment_declares_every_run_parameter_once_in_an_order_its_names_keep():
+    (value,) = board.experiment().value
+    exp = plugin_data_pb2.HParamsPluginData.FromString(
+        value.metadata.plugin_data.content).experiment
+    names = [h.name for h in exp.hparam_infos]
+    assert names == sorted(names)  # TensorBoard sorts by name: the order survives
+    assert set(board.ORDER) == set(schema.PARAMS) | {"head", "seed"}  # what runner records
+    assert len(board.ORDER) == len(set(board.ORDER))
+    assert "auto" not in board.CHOICES["head"]  # a run records the head it resolved
+    assert board.experiment() == board.experiment()  # the same in every run
+
+
+def test_layout_of_an_mlp_charts_each_layer_and_leaves_the_rest_out():
+    model = ReplicaMLP([4, 3, 2], "sigmoid", seeds=[0])
+    tags = trainer.metric_names(model)
+    (value,) = board.layout(tags).value
+    layout = layout_pb2.Layout.FromString(value.tensor.string_val[0])
+    charts = {c.title: [ch.title for ch in c.chart] for c in layout.category}
+    assert charts["gradient norm per layer"] == [  # the output first, as logreg's
+        "grad_norm/output.weight", "grad_norm/output.bias", "grad_norm/layer1.weight",
+        "grad_norm/layer1.bias"]
+    assert charts["accuracy"] == ["test/accuracy", "train/accuracy"]
+    charted = {t for titles in charts.values() for t in titles}
+    assert set(tags) - charted == {"train/loss", "lr"}
+    assert isinstance(board.layout([]), Summary)
