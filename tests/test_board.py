@@ -174,6 +174,8 @@ def test_layout_of_an_mlp_charts_each_layer_and_leaves_the_rest_out():
         "grad_norm/output.weight", "grad_norm/output.bias", "grad_norm/layer1.weight",
         "grad_norm/layer1.bias"]
     assert charts["accuracy"] == ["test/accuracy", "train/accuracy"]
+    assert charts["calibration (ECE, Brier)"] == ["test/ece", "test/brier", "train/ece",
+                                                  "train/brier"]
     charted = {t for titles in charts.values() for t in titles}
     assert set(tags) - charted == {"train/loss", "lr"}
     assert isinstance(board.layout([]), Summary)

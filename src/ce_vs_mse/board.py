@@ -62,6 +62,7 @@ CATEGORIES = (
     ("accuracy", ("test/accuracy", "train/accuracy")),
     ("evaluation cross-entropy", ("test/ce", "train/ce")),
     ("evaluation squared error", ("test/mse", "train/mse")),
+    ("calibration (ECE, Brier)", ("test/ece", "test/brier", "train/ece", "train/brier")),
     ("gradient norm per layer", (r"grad_norm/output\..*", r"grad_norm/.*")),
     ("|dL/dz| and saturation", (r"output/.*",)),
 )

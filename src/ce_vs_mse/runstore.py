@@ -46,7 +46,7 @@ VOUCHED = (METRICS, CONFIG)  # files whose size and SHA-256 a summary records
 
 # Keys that do not change what a run computes: out of its name and hash.
 NOT_IN_NAME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done",
-               "dataset.data_dir", "dataset.download")
+               "trainer.hist_every_epochs", "dataset.data_dir", "dataset.download")
 # Keys already spelt out by the readable part of the name.
 IN_READABLE_NAME = ("dataset.name", "model.name", "model.hidden", "model.head", "loss.name",
                     "optimizer.name", "optimizer.lr")
