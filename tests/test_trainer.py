@@ -9,7 +9,7 @@ import torch
 from conftest import read_metrics
 
 from ce_vs_mse import data as datasets
-from ce_vs_mse import losses, models, runner, seeding
+from ce_vs_mse import losses, models, runner, seeding, trainer
 
 FAST = ["trainer.epochs=2", "trainer.log_every=5"]
 
@@ -85,3 +85,41 @@ def test_summary_reports_steps_to_target_from_the_logged_curve(make_cfg):
     assert summary["steps_to_target"] == first["step"]
     assert summary["epochs_to_target"] == first["epoch"]
     assert summary["final"]["test/accuracy"] == pytest.approx(m["test/accuracy"].iloc[-1])
+
+
+def _saturation_scalars(z, y, head: str, loss: str) -> tuple[float, float]:
+    """The logged saturated and saturated-and-wrong fractions of outputs ``z`` (R, B, K)."""
+    model = models.ReplicaMLP([2, 3], "sigmoid", seeds=[0])
+    model(torch.zeros(1, 4, 2)).sum().backward()  # the grad norms need some gradient
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    z = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+    y = torch.tensor(y)
+    losses.objective(loss, z, y, head).backward()
+    values = trainer._training_scalars(model, z, y, (loss, 1.0, 1.0), optimizer, head)
+    return (values["output/saturated_fraction"].item(),
+            values["output/saturated_wrong_fraction"].item())
+
+
+def test_saturated_wrong_counts_the_confident_mistakes_by_hand():
+    # softmax, two examples of three classes:
+    #   z = (-10, 10, 0), class 0: p ≈ (2e-9, 0.99995, 4.5e-5): all three units saturated
+    #     (p(1-p) < 0.01); unit 0 (target 1, p < ½) and unit 1 (target 0, p > ½) are wrong,
+    #     unit 2 (target 0, p < ½) is right.
+    #   z = (0, 0, 0), class 2: p = ⅓ each, slope 2/9: none saturated (unit 2 is wrong).
+    assert _saturation_scalars([[[-10.0, 10.0, 0.0], [0.0, 0.0, 0.0]]], [[0, 2]],
+                               "softmax", "mse") == pytest.approx((3 / 6, 2 / 6))
+    # one sigmoid unit: σ(-8) ≈ 3e-4 with label 1 (saturated, wrong); σ(8) with label 1
+    # (saturated, right); σ(0.5) = 0.62 with label 0 (wrong, not saturated)
+    assert _saturation_scalars([[[-8.0], [8.0], [0.5]]], [[1, 1, 0]],
+                               "sigmoid", "mse") == pytest.approx((2 / 3, 1 / 3))
+    # a linear head has slope 1: never saturated, however wrong
+    assert _saturation_scalars([[[-5.0, 5.0, 0.0]]], [[0]], "linear", "mse") == (0.0, 0.0)
+
+
+def test_saturated_wrong_is_logged_and_never_exceeds_saturated(make_cfg):
+    run_dir = runner.run(make_cfg(*FAST, "loss=mse", "model.init_scale=10",
+                                  "seeds=[0]")).run_dirs[0]
+    m = read_metrics(run_dir).dropna(subset=["output/saturated_fraction"])
+    both = m[["output/saturated_fraction", "output/saturated_wrong_fraction"]]
+    assert (both["output/saturated_wrong_fraction"] <= both["output/saturated_fraction"]).all()
+    assert both["output/saturated_wrong_fraction"].max() > 0  # ×10 weights: confident mistakes

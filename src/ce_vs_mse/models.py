@@ -142,3 +142,15 @@ def head_slope(z: torch.Tensor, head: str) -> torch.Tensor:
         return torch.ones_like(z)
     a = head_output(z, head)
     return a * (1 - a)
+
+
+def wrong_side(z: torch.Tensor, t: torch.Tensor, head: str) -> torch.Tensor:
+    """Whether each output unit is on the wrong side of ½ from its target: a_k < ½ where the
+    target t_k is 1, or a_k > ½ where it is 0 (a = head(z); for a linear head a = z, read by
+    the same rule). Boolean, the shape of z; t as :func:`ce_vs_mse.losses.targets` gives it.
+
+    A unit that is saturated (:func:`head_slope` < 0.01) *and* on the wrong side is the σ'
+    trap: squared error passes back almost none of its large error. A saturated unit on the
+    right side is merely confident, which cross-entropy makes most of its units.
+    """
+    return (head_output(z, head) - 0.5) * (t - 0.5) < 0

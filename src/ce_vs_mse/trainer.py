@@ -9,7 +9,9 @@ logging points.
 Logged (see :func:`metric_names`): the training loss of the mini-batch at the log step
 (before that step's update), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output
 pre-activation (per example, i.e. the batch-mean gradient times the batch size), the share
-of saturated output units (∂a/∂z < 0.01) and the learning rate, every ``log_every`` steps
+of saturated output units (∂a/∂z < 0.01), the share of output units that are saturated *and*
+on the wrong side of ½ from their one-hot target (:func:`ce_vs_mse.models.wrong_side`; 0 for a
+linear head, which never saturates) and the learning rate, every ``log_every`` steps
 and at each epoch end; accuracy and evaluation CE and MSE on the test split and on (up to
 ``eval_train_max`` examples of) the training split at each epoch end (and every
 ``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs and at the
@@ -32,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import calibration, losses, seeding
 from .data import Data
-from .models import ReplicaMLP, head_slope, predict
+from .models import ReplicaMLP, head_slope, predict, wrong_side
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
@@ -97,7 +99,7 @@ def metric_names(model: ReplicaMLP) -> list[str]:
              for m in ("accuracy", "ce", "mse", "ece", "brier")]
     grads = [tag for tag, _ in _parameters(model, "grad_norm")]
     return ["train/loss", *evals, *grads, "output/grad_z_abs_mean", "output/saturated_fraction",
-            "lr"]
+            "output/saturated_wrong_fraction", "lr"]
 
 
 @torch.no_grad()
@@ -133,8 +135,11 @@ def _training_scalars(model, z, y, loss: tuple, optimizer, head):
     # Per example: the objective's gradient is 1/B of each example's, so the mean of
     # B·|∂/∂z| over B·K entries is the sum of |∂/∂z| over them divided by K.
     values["output/grad_z_abs_mean"] = vector_norm(grad_z, ord=1, dim=(1, 2)) / z.shape[-1]
-    slope = head_slope(z, head)
-    values["output/saturated_fraction"] = (slope < SATURATION).float().mean(dim=(1, 2))
+    saturated = head_slope(z, head) < SATURATION
+    values["output/saturated_fraction"] = saturated.float().mean(dim=(1, 2))
+    # the σ' trap: saturated, and on the wrong side of ½ from the target (a confident mistake)
+    wrong = wrong_side(z, losses.targets(y, z), head)
+    values["output/saturated_wrong_fraction"] = (saturated & wrong).float().mean(dim=(1, 2))
     values["lr"] = optimizer.param_groups[0]["lr"]  # a plain float, the same for every replica
     return values
 
