@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
 from . import console, forks, runner, schema, sweeps
-from .paths import config_dir
+from .config_tree import config_dir
 
 log = logging.getLogger("ce_vs_mse")
 

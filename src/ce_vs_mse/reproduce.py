@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import runstore
-from .paths import config_dir
+from .config_tree import config_dir
 
 EXPERIMENTS = ["quickstart", "neuron", "multiclass", "binary", "saturation", "fair_lr",
                "counter_case"]
