@@ -1,0 +1,65 @@
+"""Where the configuration tree is, and composing it as the ``ce-vs-mse`` command does.
+
+Both wings import this: the training CLI (Hydra's ``config_path``) and the report (which
+composes ``experiments/*.yaml`` and lists the named experiments), so the report never imports
+the CLI.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+
+def config_dir() -> Path:
+    """The config tree: inside the installed package (wheel), else the repository's."""
+    packaged = Path(__file__).parent / "configs"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+
+
+def named_experiments() -> list[str]:
+    """The experiments that ship (``experiments/<name>.yaml``), sorted by name."""
+    return sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+
+
+def compose(*overrides: str):
+    """The resolved configuration of ``overrides`` (e.g. ``experiment=landscape``), as the CLI
+    would compose it, schema checks included."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from . import schema
+
+    schema.register()  # configs/config.yaml starts from the registered schema
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return hydra_compose("config", overrides=list(overrides))
+
+
+@functools.cache
+def sweep_grid(name: str) -> tuple[dict[str, list[str]], list[int]]:
+    """The sweep of ``experiments/<name>.yaml`` (``hydra.sweeper.params``: key -> its values,
+    as the command line spells them; empty for a single run) and its seeds."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(config_dir() / "experiment" / f"{name}.yaml")
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+    grid = {str(k): [v.strip() for v in str(values).split(",")] for k, values in params.items()}
+    return grid, list(OmegaConf.select(cfg, "seeds") or [])
+
+
+def in_experiment(name: str, overrides, seed: int) -> bool:
+    """Whether a run of ``name`` trained with ``overrides`` (as its summary records them) is
+    one of the runs ``ce-vs-mse experiment=<name>`` makes: one value of each swept key and
+    nothing else that changes results (``device=``, ``threads=`` and the like may differ)."""
+    from .runstore import NOT_IN_NAME
+
+    grid, seeds = sweep_grid(name)
+    if seeds and seed not in seeds:
+        return False
+    given = {}
+    for override in overrides:
+        key, _, value = override.lstrip("+").partition("=")
+        if key == "experiment" or key.startswith("hydra") or key in NOT_IN_NAME:
+            continue
+        given[key] = value
+    return set(given) == set(grid) and all(given[k] in grid[k] for k in grid)
