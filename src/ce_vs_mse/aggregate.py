@@ -3,13 +3,17 @@
 Reads only the files that training wrote (``summary.json``, ``metrics.csv``); it never
 trains. A folder that is not a finished run by :func:`ce_vs_mse.runstore.verify` (interrupted,
 still running, failed, damaged) is listed in ``Runs.skipped`` with the reason, and left out;
-so is a second folder holding the same run (a copy).
+so is a second folder holding the same run (a copy). A seed whose summary says ``failed`` is
+also kept in ``Runs.table`` (``status`` failed, no metrics), so that it is counted.
 
+Means and intervals are over the seeds with status ``done``: a ``diverged`` or ``failed``
+seed is counted (columns ``diverged``, ``failed`` of :func:`by_run`), never averaged in.
 Intervals are two-sided 95 % Student-t intervals over seeds: mean ± t(0.975, n-1)·s/√n.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +30,9 @@ ENTROPY_LOSSES = ("ce", "bce")
 
 @dataclass
 class Runs:
-    """``table``: one row per (run, seed) with its params and final metrics; ``curves``: every
-    metrics.csv row with its run's identifying columns; ``skipped``: (folder, reason)."""
+    """``table``: one row per (run, seed) with its status (done, diverged, or failed), params
+    and final metrics; ``curves``: every metrics.csv row with its run's identifying columns
+    and status; ``skipped``: (folder, reason) of every folder that is not a finished run."""
 
     table: pd.DataFrame
     curves: pd.DataFrame
@@ -97,13 +102,40 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
            "config_hash": summary["config_hash"],
            "steps_to_target": summary["steps_to_target"],
            "epochs_to_target": summary["epochs_to_target"],
+           "diverged_at_step": summary["diverged_at_step"],
            "target_accuracy": summary["target_accuracy"],
            **{k: v for k, v in params.items() if k != "seed"},
            **{f"final {k}": v for k, v in summary["final"].items()},
+           "overrides": tuple(summary.get("overrides") or ()),
+           **_trained_with(summary.get("provenance")),
            "path": str(run_dir.relative_to(root))}
-    for key in ("experiment", "run", "seed", "pair"):
+    for key in ("experiment", "run", "seed", "status", "pair"):
         metrics.insert(0, key, row[key])
     return row, metrics
+
+
+def _trained_with(provenance) -> dict:
+    """The code and machine a run was trained with: git commit, torch version, platform."""
+    p = provenance if isinstance(provenance, dict) else {}
+    return {"git_commit": p.get("git_commit"), "platform": p.get("platform"),
+            "torch": (p.get("packages") or {}).get("torch")}
+
+
+def _failed_row(run_dir: Path, root: Path) -> dict | None:
+    """The table row of a seed whose summary records that it failed (it has no metrics), or
+    None when the folder holds no readable failed summary."""
+    try:
+        summary = json.loads((run_dir / runstore.SUMMARY).read_text(encoding="utf-8"))
+        params = summary["params"]
+        row = {"experiment": summary["experiment"], "run": summary["run"],
+               "seed": int(summary["seed"]), "status": "failed", "pair": _pair(params),
+               "config_hash": summary["config_hash"],
+               **{k: v for k, v in params.items() if k != "seed"},
+               "error": summary.get("error"), "overrides": None,  # not recorded
+               "path": str(run_dir.relative_to(root))}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return row if summary.get("status") == "failed" else None
 
 
 def _canonical(run_dir: Path, row: dict) -> bool:
@@ -117,13 +149,16 @@ def load_runs(root: Path) -> Runs:
     path is used and the other listed as skipped."""
     root = Path(root)
     found: dict[tuple, tuple[Path, dict, pd.DataFrame]] = {}
-    skipped = []
+    skipped, failed = [], {}
     for run_dir in runstore.run_folders(root):
         try:
             row, metrics = _read_run(run_dir, root)
         except (runstore.Unfinished, ValueError, KeyError, TypeError,
                 pd.errors.ParserError) as err:
             skipped.append((str(run_dir), str(err) or type(err).__name__))
+            row = _failed_row(run_dir, root)
+            if row is not None:
+                failed[(row["experiment"], row["config_hash"], row["seed"])] = (run_dir, row)
             continue
         key = (row["experiment"], row["config_hash"], row["seed"])
         if key in found:
@@ -134,7 +169,9 @@ def load_runs(root: Path) -> Runs:
                 continue
         found[key] = (run_dir, row, metrics)
     ordered = [found[k] for k in sorted(found, key=lambda k: str(found[k][0]))]
-    table = pd.DataFrame([row for _, row, _ in ordered])
+    # a failed seed counts, unless the same run finished in another folder
+    failures = sorted((v for k, v in failed.items() if k not in found), key=lambda v: str(v[0]))
+    table = pd.DataFrame([row for _, row, _ in ordered] + [row for _, row in failures])
     curves = [m for _, _, m in ordered]
     return Runs(table, pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
                 skipped)
@@ -145,29 +182,55 @@ def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair", "k", "
     return [c for c in PARAMS if c in table and c not in exclude and table[c].nunique() > 1]
 
 
+def distinguishing(table: pd.DataFrame) -> list[str]:
+    """The :func:`varying` columns that tell runs apart, each kept only when it splits the
+    runs further than the ones before it (in :data:`~ce_vs_mse.schema.PARAMS` order): with
+    ``model`` logreg or mlp, ``hidden`` ([] or [32]) says nothing more and is left out."""
+    keep: list[str] = []
+    for column in varying(table):
+        before = table.groupby(keep, dropna=False).ngroups if keep else 1
+        if table.groupby([*keep, column], dropna=False).ngroups > before:
+            keep.append(column)
+    return keep
+
+
 def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Mean and CI of ``column`` over the seeds of each run, with the run's varying params."""
+    """Mean and CI of ``column`` over the ``done`` seeds of each run, with the run's varying
+    params; ``n``: the seeds averaged (those where ``column`` is not NaN), ``seeds``: every
+    seed of the run, ``diverged`` and ``failed``: how many of them, left out of the mean."""
     keys = ["experiment", "pair", *varying(table), "run"]
     out = []
     for key, group in table.groupby(keys, sort=True, dropna=False):
-        out.append({**dict(zip(keys, key, strict=True)), **mean_ci(group[column]),
-                    "of_seeds": len(group)})
+        status = group["status"]
+        out.append({**dict(zip(keys, key, strict=True)),
+                    **mean_ci(group.loc[status == "done", column]), "seeds": len(group),
+                    "diverged": int((status == "diverged").sum()),
+                    "failed": int((status == "failed").sum())})
     return pd.DataFrame(out)
 
 
 def paired_ratio(table: pd.DataFrame, column: str = "steps_to_target") -> pd.DataFrame:
     """Per seed, ``column`` of squared error over that of the cross-entropy loss on the same
-    head with every other parameter equal; mean and CI of the ratio over seeds."""
+    head with every other parameter equal; mean and CI of the ratio over the seeds where both
+    are ``done`` and have a value (``n``), of ``seeds`` seeds of both; ``diverged`` and
+    ``failed``: the seeds where either did."""
     keys = ["experiment", "head", *varying(table), "seed"]
-    mse = table[table["loss"] == "mse"].set_index(keys)[column]
+    mse = table[table["loss"] == "mse"].set_index(keys)
     out = []
     for loss in ENTROPY_LOSSES:
-        ent = table[table["loss"] == loss].set_index(keys)[column]
-        both = pd.concat({"mse": mse, "ent": ent}, axis=1, join="inner").dropna()
-        if both.empty:
+        ent = table[table["loss"] == loss].set_index(keys)
+        seeds = pd.concat({"mse": mse["status"], "ent": ent["status"]}, axis=1, join="inner")
+        if seeds.empty:
             continue
-        both = both.assign(ratio=both["mse"] / both["ent"]).reset_index()
-        for key, group in both.groupby(keys[:-1], sort=True, dropna=False):
+        done = (seeds == "done").all(axis=1)
+        both = pd.concat({"mse": mse[column], "ent": ent[column]}, axis=1, join="inner")
+        both = both[done].dropna()
+        both = both.assign(ratio=both["mse"] / both["ent"])
+        for key, group in seeds.reset_index().groupby(keys[:-1], sort=True, dropna=False):
+            ratios = both["ratio"].reset_index().merge(group[keys], on=keys)["ratio"]
+            either = {status: int(((group["mse"] == status) | (group["ent"] == status)).sum())
+                      for status in ("diverged", "failed")}
             out.append({**dict(zip(keys[:-1], key, strict=True)),
-                        "pair": f"{key[1]}+mse / {key[1]}+{loss}", **mean_ci(group["ratio"])})
+                        "pair": f"{key[1]}+mse / {key[1]}+{loss}", **mean_ci(ratios),
+                        "seeds": len(group), **either})
     return pd.DataFrame(out)
