@@ -1,5 +1,7 @@
 """The report: aggregation against independently computed statistics, every figure written,
-identical output on a rerun, and unfinished runs reported instead of crashing it."""
+identical output on a rerun, unfinished runs reported instead of crashing it, diverged seeds
+counted and never averaged, one look per pair in every figure, and a summary computed from
+the runs."""
 
 import contextlib
 import json
@@ -12,12 +14,18 @@ import sys
 import time
 from pathlib import Path
 
+import matplotlib.colors as mcolors
+import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from matplotlib.lines import Line2D
 
 from ce_vs_mse import aggregate, report, runner
 from ce_vs_mse.cli import config_dir
+from ce_vs_mse.report import document, plots, style
+from ce_vs_mse.report.document import number, significant
+from ce_vs_mse.report.experiment import TEST_MSE
 
 T_975_DF2 = 4.302652729911275  # Student t, 97.5 % quantile, 2 degrees of freedom (3 seeds)
 
@@ -28,13 +36,18 @@ def _run(results: Path, experiment: str, *overrides: str) -> list[Path]:
     return runner.run(cfg, experiment, list(overrides)).run_dirs
 
 
+TINY = ("model=logreg", "seeds=[0,1,2]", "trainer.epochs=3", "trainer.eval_every=5",
+        "trainer.target_accuracy=0.85")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> Path:
-    """A tiny sweep: digits logreg, CE and MSE, 3 seeds, 3 epochs; and the neuron, 1 seed."""
+    """A tiny sweep: digits logreg, CE and MSE, 3 seeds, 3 epochs, and squared error on a
+    linear head at an η where some seeds diverge; and the neuron, 1 seed."""
     root = tmp_path_factory.mktemp("results") / "runs"
     for loss in ("ce", "mse"):
-        _run(root, "tiny", "model=logreg", f"loss={loss}", "seeds=[0,1,2]", "trainer.epochs=3",
-             "trainer.eval_every=5", "trainer.target_accuracy=0.85")
+        _run(root, "tiny", f"loss={loss}", *TINY)
+    _run(root, "tiny", "pair=linear_mse", "optimizer.lr=0.08", *TINY)
     # an experiment that shares its name with a section drawn without runs
     _run(root, "landscape", "model=logreg", "seeds=[0]", "trainer.epochs=1")
     for loss in ("mse", "bce"):
@@ -62,20 +75,32 @@ def test_aggregation_matches_independent_statistics(runs):
 
 def test_paired_ratio_pairs_the_same_seed(runs):
     table = aggregate.load_runs(runs).table
-    tiny = table[table["experiment"] == "tiny"].set_index(["loss", "seed"])["steps_to_target"]
+    tiny = table[table["experiment"] == "tiny"].set_index(["pair", "seed"])["steps_to_target"]
     ratio = aggregate.paired_ratio(table[table["experiment"] == "tiny"])
-    per_seed = [tiny[("mse", s)] / tiny[("ce", s)] for s in range(3)]
+    per_seed = [tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)] for s in range(3)]
     assert ratio["n"].item() == 3
     assert ratio["mean"].item() == pytest.approx(statistics.fmean(per_seed))
 
 
+FIGURES: dict[str, object] = {}  # name -> figure, as the in-process build drew them
+
+
 @pytest.fixture(scope="module")
 def built(runs, tmp_path_factory) -> Path:
-    """The report built twice from the same runs: into ``a/`` by two worker processes, into
-    ``b/`` in this process."""
+    """The report of every experiment built twice from the same runs: into ``a/`` by two
+    worker processes, into ``b/`` in this process (its figures kept in FIGURES)."""
     out = tmp_path_factory.mktemp("report")
-    report.build(runs, out / "a", workers=2)
-    report.build(runs, out / "b", workers=1)
+    report.build(runs, out / "a", workers=2, experiments="all")
+    save = document.Document.figure
+
+    def keep(self, fig, name, caption):
+        FIGURES[name] = fig
+        fig.canvas.draw()  # what the legend and axis limits are once laid out
+        save(self, fig, name, caption)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(document.Document, "figure", keep)
+        report.build(runs, out / "b", workers=1, experiments="all")
     return out
 
 
@@ -121,23 +146,29 @@ def test_unfinished_and_corrupt_runs_are_reported_and_skipped(runs, tmp_path):
     (summaries[2].parent / "metrics.csv").write_text("")  # empty metrics
     result = aggregate.load_runs(copy)
     assert len(result.skipped) == 3
-    assert len(result.table) == 6 - 3
-    text = report.build(copy, tmp_path / "report").read_text()
-    assert "Skipped runs" in text and "no summary.json" in text
+    assert len(result.table) == 9 - 3
+    text = report.build(copy, tmp_path / "report", experiments="tiny").read_text()
+    assert "Skipped run folders" in text and "no summary.json" in text
     assert "summary.json is unreadable" in text and "metrics.csv is not the file" in text
 
 
-def test_report_command_refuses_a_missing_runs_folder(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs",
-                           str(tmp_path / "nothing")], capture_output=True, text=True)
+def test_report_command_refuses_a_missing_runs_folder_and_never_imports_the_cli(tmp_path):
+    code = ("import sys; from ce_vs_mse.report import main; code = main(['--runs', sys.argv[1]]);"
+            " print(' '.join(sorted(sys.modules))); sys.exit(code)")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "nothing")],
+                          capture_output=True, text=True)
     assert proc.returncode == 2
     assert "is not a folder" in proc.stderr
+    modules = proc.stdout.split()
+    assert "ce_vs_mse.report.sections" in modules and "ce_vs_mse.landscape" in modules
+    assert not {"ce_vs_mse.cli", "ce_vs_mse.runner", "ce_vs_mse.sweeps"} & set(modules)
 
 
 def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tmp_path):
     out = tmp_path / "report"
     proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out), "--workers", "2"], start_new_session=True,
+                             "--out", str(out), "--workers", "2", "--experiments", "all"],
+                            start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -182,8 +213,9 @@ def test_two_reports_into_one_folder_take_turns(runs, tmp_path):
     out.mkdir()
     lock = runstore.try_lock(out)  # another report is writing here
     proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out), "--workers", "1"], stderr=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+                             "--out", str(out), "--workers", "1", "--experiments",
+                             "information"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     said = proc.stderr.readline()  # blocks until it reaches the lock
     assert f"waiting for pid {os.getpid()}, which is writing {out}" in said
     time.sleep(0.5)
@@ -200,3 +232,149 @@ def test_bad_worker_counts_are_refused_before_any_work(runs, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
                            "--workers", "-1"], capture_output=True, text=True)
     assert proc.returncode == 2 and "--workers -1" in proc.stderr
+
+
+def _tiny(runs: Path) -> pd.DataFrame:
+    table = aggregate.load_runs(runs).table
+    return table[table["experiment"] == "tiny"]
+
+
+def _section(text: str, name: str) -> str:
+    return text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_diverged_seeds_are_counted_everywhere_and_never_averaged(runs, built):
+    linear = _tiny(runs)[lambda t: t["pair"] == "linear+mse"]
+    done, diverged = linear[linear["status"] == "done"], linear[linear["status"] == "diverged"]
+    assert len(diverged) and len(done) >= 2, "η = 0.08 should make some seeds diverge, not all"
+    d, n = len(diverged), len(linear)
+    final = pd.read_csv(built / "a/tables/tiny_final_accuracy.csv").set_index("pair")
+    row = final.loc["linear+mse"]
+    assert row["mean"] == significant(statistics.fmean(done["final test/accuracy"]))
+    assert (row["n"], row["seeds"], row["diverged"]) == (len(done), n, d)
+    text = (built / "a/REPORT.md").read_text()
+    tiny = _section(text, "tiny")
+    assert f"| linear+mse | 0.08 | {number(row['mean'])} [" in tiny
+    assert f"| {len(done)}/{n}, diverged {d}/{n} |" in tiny  # the final-accuracy row's seeds
+    assert f"reached {int(done['steps_to_target'].notna().sum())}/{n}, diverged {d}/{n}" in tiny
+    captions = [line for line in tiny.splitlines() if line.startswith("*tiny")]
+    assert len(captions) == 4
+    for caption in captions:
+        assert f"linear+mse (lr=0.08): diverged {d}/{n}" in caption, caption
+    assert f"{d} diverged" in text.splitlines()[1]  # the seeds counted at the top
+
+
+def test_axis_limits_come_from_seeds_that_did_not_diverge(runs, built):
+    curves = aggregate.load_runs(runs).curves
+    tiny = curves[curves["experiment"] == "tiny"]
+    fig = FIGURES["tiny_accuracy_step"]
+    squared = [ax for ax in fig.axes if ax.get_ylabel().startswith("test squared error")][0]
+    tame = plots._limits(tiny.loc[tiny["status"] == "done", "test/mse"].dropna(), TEST_MSE)
+    wild = plots._limits(tiny["test/mse"].dropna(), TEST_MSE)
+    assert squared.get_ylim() == pytest.approx(tame) and tame[1] < wild[1]
+    title = [ax.get_title() for ax in fig.axes if "lr=0.08" in ax.get_title()]
+    assert title and "diverged linear+mse" in title[0]  # said where it is left out
+
+
+def _look(artist) -> tuple[str, str | None]:
+    """(colour, line style or None) of a line, band, bar or legend entry."""
+    if isinstance(artist, Line2D):
+        style_ = artist.get_linestyle()
+        return mcolors.to_hex(artist.get_color()), None if style_ == "None" else style_
+    face = artist.get_facecolor()
+    return mcolors.to_hex(face[0] if np.ndim(face) == 2 else face, keep_alpha=False), None
+
+
+def test_every_figure_draws_a_pair_in_the_same_look(built):
+    """Read every line, band, bar and legend entry back from the figures the report drew:
+    one colour per loss, one line style per head, whatever the figure."""
+    looks: dict[str, set] = {}
+    for name, fig in FIGURES.items():
+        drawn = [(style.pair_of(a), a) for ax in fig.axes for a in ax.get_children()]
+        drawn = [(pair, a) for pair, a in drawn if pair]
+        if drawn:
+            assert fig.legends, f"{name} has no legend"
+        for legend in fig.legends:
+            drawn += [(text.get_text(), handle) for handle, text in
+                      zip(legend.legend_handles, legend.get_texts(), strict=True)
+                      if "+" in text.get_text()]
+        for pair, artist in drawn:
+            looks.setdefault(pair, set()).add(_look(artist))
+    assert {"softmax+ce", "softmax+mse", "sigmoid+bce", "sigmoid+mse", "linear+mse"} <= set(looks)
+    for pair, seen in looks.items():
+        assert {colour for colour, _ in seen} == {mcolors.to_hex(style.colour(pair))}, pair
+        assert {ls for _, ls in seen if ls} == {style.line(pair)["linestyle"]}, pair
+    colours = {p: mcolors.to_hex(style.colour(p)) for p in looks}
+    assert colours["softmax+ce"] == colours["sigmoid+bce"] != colours["softmax+mse"]
+    assert colours["softmax+mse"] == colours["sigmoid+mse"] == colours["linear+mse"]
+
+
+def test_no_colour_is_chosen_outside_the_style_module():
+    package = Path(report.__file__).parent
+    for path in package.glob("*.py"):
+        if path.name != "style.py":
+            source = path.read_text()
+            for word in ('"tab:', '"C0"', '"C1"', "color=f\"C", "#0072B2", "#D55E00"):
+                assert word not in source, f"{path.name} picks a colour: {word}"
+
+
+def test_summary_answers_each_question_from_the_runs(runs, built, tmp_path):
+    text = (built / "a/REPORT.md").read_text()
+    summary = _section(text, "Summary")
+    for name in ("tiny", "neuron", "landscape", "gradients", "information", "mnist"):
+        assert f"- **{name}**: *" in summary, name
+    # the answer's numbers are the per-seed ratios of the runs ...
+    tiny = _tiny(runs).set_index(["pair", "seed"])["steps_to_target"]
+    ratio = statistics.fmean(tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)] for s in range(3))
+    line = next(x for x in summary.splitlines() if x.startswith("- **tiny**"))
+    assert f"×{number(ratio)} [" in line
+    # ... so changing a run changes the line
+    copy = tmp_path / "runs"
+    shutil.copytree(runs / "tiny", copy / "tiny")
+    path = next(copy.glob("tiny/softmax_mse/*/*/seed=0/summary.json"))
+    summary_json = json.loads(path.read_text())
+    summary_json["steps_to_target"] *= 3
+    path.write_text(json.dumps(summary_json))
+    changed = statistics.fmean(
+        (3 if s == 0 else 1) * tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)]
+        for s in range(3))
+    text = report.build(copy, tmp_path / "report", workers=1, experiments="tiny").read_text()
+    new_line = next(x for x in text.splitlines() if x.startswith("- **tiny**"))
+    assert new_line != line and f"×{number(changed)} [" in new_line
+
+
+def test_the_committed_report_has_only_the_named_experiments(runs, built, tmp_path):
+    """`--experiments named` (the default) leaves out experiments that are not in
+    experiments/ and runs of a named one trained with other overrides, and says so."""
+    text = report.build(runs, tmp_path / "report", workers=1).read_text()
+    assert "\n## tiny\n" not in text and "`tiny`" in text
+    assert "No finished runs of this experiment: run `ce-vs-mse experiment=neuron`" in text
+    assert "`neuron`: 4 seed(s) trained with overrides" in text
+    assert "--experiments named" in text and "\n## neuron\n" in (built / "a/REPORT.md").read_text()
+
+
+def test_report_records_what_built_it(built):
+    built_with = _section((built / "a/REPORT.md").read_text(), "How this report was built")
+    for what in ("torch ", "matplotlib ", "numpy ", "machine: ", "commit ", "Python "):
+        assert what in built_with, what
+    assert "runs trained with torch" in built_with
+
+
+def test_tables_round_to_three_significant_digits_and_name_runs_without_hashes(built):
+    text = (built / "a/REPORT.md").read_text()
+    tiny = _section(text, "tiny")
+    table = tiny.split("**Final test accuracy")[1].split("\n\n")[1]
+    header, _, *rows = table.splitlines()
+    assert header == "| pair | lr | final test accuracy | seeds |"  # no hash, no constant column
+    for row in rows:
+        cell = row.split(" | ")[2]  # e.g. 0.963 [0.959, 0.968]
+        for value in cell.replace("[", "").replace("]", "").replace(",", "").split():
+            assert len(value.lstrip("-0.").replace(".", "")) <= 3, row
+    assert "[]" not in tiny and "config_hash" not in text
+
+
+@pytest.mark.parametrize(("x", "shown"), [(16.8302, "16.8"), (124.246, "124"), (0.96111, "0.961"),
+                                         (4.8667, "4.87"), (1095, "1100"), (0.1, "0.100")])
+def test_numbers_are_shown_to_three_significant_digits(x, shown):
+    assert number(x) == shown
+    assert number(42.6, steps=True) == "43"

@@ -1,0 +1,221 @@
+"""``ce-vs-mse-report``: which runs and sections go in, drawing them, and REPORT.md around them
+(title, the summary of answers, skipped runs, what built it).
+
+The sections (:mod:`.sections`) are drawn side by side on Linux, each in a fresh fork of this
+process (:func:`ce_vs_mse.forks.map_in_forks`), so the same runs give the same bytes however
+many workers draw them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .. import aggregate, config_tree, forks, provenance
+from ..runstore import locked
+from .document import Document
+from .experiment import Experiment, standard
+from .sections import ADHOC_QUESTION, SECTIONS
+
+TITLE = "# Why cross-entropy trains classifiers faster than squared error"
+PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
+
+
+def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFrame, list[str]]:
+    """The sections to draw (in order), the runs they use, and a note on the runs left out.
+
+    ``named``: the sections of experiments/*.yaml and those drawn without runs, from the runs
+    those files make (other overrides, e.g. ``trainer.epochs=3``, are left out); ``all``:
+    those and every other experiment found, with all their runs; else a comma-separated list
+    of names: just those sections."""
+    present = sorted(set(table["experiment"])) if len(table) else []
+    if experiments in ("named", "all"):
+        named = config_tree.named_experiments()
+        wanted = [n for n in SECTIONS if n in named or not SECTIONS[n].needs_runs]
+        wanted += [n for n in named if n not in SECTIONS]
+        if experiments == "all":
+            wanted += [n for n in present if n not in wanted]
+    else:
+        wanted = [n.strip() for n in experiments.split(",") if n.strip()]
+        order = list(SECTIONS)
+        wanted.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
+    if not len(table):
+        return wanted, table, []
+    keep = table["experiment"].isin(wanted)
+    notes = []
+    if experiments == "named":
+        member = [e not in named or overrides is None
+                  or config_tree.in_experiment(e, overrides, seed)
+                  for e, overrides, seed in zip(table["experiment"], table["overrides"],
+                                                table["seed"], strict=True)]
+        extra = table[keep & ~pd.Series(member, index=table.index)]
+        for name, group in extra.groupby("experiment"):
+            notes.append(f"- `{name}`: {len(group)} seed(s) trained with overrides that "
+                         f"`experiments/{name}.yaml` does not make (e.g. "
+                         f"`{' '.join(group['overrides'].iloc[0])}`)")
+        keep &= pd.Series(member, index=table.index)
+    others = sorted(set(table.loc[~table["experiment"].isin(wanted), "experiment"]))
+    if others:
+        notes.append(f"- experiments not in experiments/: {', '.join(f'`{n}`' for n in others)}")
+    return wanted, table[keep], notes
+
+
+def build(runs_dir: Path, out: Path, workers: int | None = None,
+          experiments: str = "named") -> Path:
+    """Write the report of the runs in ``runs_dir`` to ``out`` (see :func:`choose` for
+    ``experiments``). On Linux its sections are drawn by ``workers`` processes at a time
+    (default: one per usable core, at most 4), each a fresh fork of this one; elsewhere, or
+    with ``workers=1``, in this process."""
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers={workers!r}; give a number of processes >= 1")
+    runs = aggregate.load_runs(runs_dir)
+    names, table, left_out = choose(runs.table, experiments)
+    curves = (runs.curves[runs.curves["experiment"].isin(set(table["experiment"]))
+                          & runs.curves["run"].isin(set(table["run"]))]
+              if len(table) else runs.curves)
+    draw = functools.partial(_section, aggregate.Runs(table, curves), out)
+    if sys.platform != "linux":  # fork is unsafe on macOS and missing on Windows
+        workers = 1
+    workers = workers or min(4, len(os.sched_getaffinity(0)))
+    doc = Document(out)
+    try:
+        drawn = (forks.map_in_forks(draw, names, workers) if workers > 1
+                 else [draw(name) for name in names])
+    except BaseException:  # a worker stopped mid-write leaves its temporary file
+        for tmp in out.glob("*/*.tmp"):
+            tmp.unlink()
+        raise
+    doc.text(TITLE, f"Built by `ce-vs-mse-report --runs {runs_dir} --experiments {experiments}` "
+             f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
+             "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
+    doc.text("## Summary", *(f"- **{name}**: *{question}* {answer}"
+                             for name, (_, question, answer) in zip(names, drawn, strict=True)))
+    if runs.skipped:
+        doc.text("Skipped run folders (not finished or unreadable):", "",
+                 *(f"- `{d}`: {why}" for d, why in runs.skipped))
+    if left_out:
+        doc.text("Runs left out of this report (`--experiments all` includes them):", "",
+                 *left_out)
+    for lines, _, _ in drawn:
+        doc.lines += lines
+    doc.text("## How this report was built", *_built_with(runs_dir, experiments, table))
+    return doc.write()
+
+
+def _counts(table: pd.DataFrame) -> str:
+    status = table["status"].value_counts() if len(table) else pd.Series(dtype=int)
+    return ", ".join(f"{status.get(s, 0)} {s}" for s in ("done", "diverged", "failed"))
+
+
+def _section(runs: aggregate.Runs, out: Path, name: str) -> tuple[list[str], str, str]:
+    """Draw one section; return its Markdown lines, its question and its one-line answer."""
+    threads = torch.get_num_threads()
+    # One thread, here and in a worker alike: the same arithmetic either way, and a forked
+    # child must not use an OpenMP pool its parent may have started.
+    torch.set_num_threads(1)
+    try:
+        doc = Document(out)
+        section = SECTIONS.get(name)
+        question = section.question if section else ADHOC_QUESTION
+        doc.text(f"## {name}", question)
+        table = runs.table[runs.table["experiment"] == name] if len(runs.table) else runs.table
+        exp = None
+        if len(table):
+            exp = Experiment(name, table, runs.curves[runs.curves["experiment"] == name])
+        if exp is None and (section is None or section.needs_runs):
+            how = ("put MNIST in `data/` (README, Data) and run `ce-vs-mse experiment=mnist`"
+                   if name == "mnist" else f"run `ce-vs-mse experiment={name}`")
+            doc.text(f"No finished runs of this experiment: {how}.")
+            return doc.lines, question, f"not run yet ({how})."
+        answer = (section.draw if section else standard)(doc, exp)
+        return doc.lines, question, answer
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f
+                          if line.startswith("model name")), "")
+    except OSError:
+        model = ""
+    return f"{model or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+def _built_with(runs_dir: Path, experiments: str, table: pd.DataFrame) -> list[str]:
+    """What built this report, and what trained its runs."""
+    origin = provenance.collect()
+    commit = origin["git_commit"] or "not a git checkout"
+    dirty = {True: " (with uncommitted changes)", False: "", None: ""}[origin["git_dirty"]]
+    versions = ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
+    lines = [f"- command: `ce-vs-mse-report --runs {runs_dir} --experiments {experiments}`",
+             f"- code: ce-vs-mse {_version('ce-vs-mse')}, commit {commit}{dirty}",
+             f"- Python {origin['python']}; {versions}",
+             f"- machine: {_cpu()}; {origin['platform']}"]
+    if len(table) and "git_commit" in table:
+        trained = table[table["status"] != "failed"]
+        for column, what in (("git_commit", "commit"), ("torch", "torch"),
+                             ("platform", "platform")):
+            values = trained[column].fillna("not recorded").value_counts().sort_index()
+            lines.append(f"- runs trained with {what}: "
+                         + ", ".join(f"{v} ({n} seeds)" for v, n in values.items()))
+    return lines
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Figures, tables and REPORT.md from the logged runs (never trains).")
+    parser.add_argument("--runs", type=Path, default=Path("results/runs"),
+                        help="folder of finished runs (default: results/runs)")
+    parser.add_argument("--out", type=Path, default=Path("results/report"),
+                        help="where REPORT.md, figures/ and tables/ go (default: results/report)")
+    parser.add_argument("--experiments", default="named",
+                        help="which experiments: 'named' (default; the committed report): "
+                             "those of experiments/*.yaml, from the runs those files make, "
+                             "and the sections drawn without runs; 'all': those and every "
+                             "other experiment and run in --runs (e.g. 'default', from a plain "
+                             "`ce-vs-mse ...`); or a comma-separated list of names")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes drawing sections at once (Linux; default: one per "
+                             "usable core, at most 4; 1 draws everything in this process)")
+    args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: give a number of processes >= 1")
+    if not args.runs.is_dir():
+        print(f"ce-vs-mse-report: error: --runs {args.runs} is not a folder; train first, "
+              "e.g. `ce-vs-mse experiment=quickstart`", file=sys.stderr)
+        return 2
+
+    def waiting(message: str) -> None:
+        print(f"ce-vs-mse-report: {message}", file=sys.stderr, flush=True)
+
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        with locked(args.out, waiting):  # two reports into one folder take turns
+            path = build(args.runs, args.out, args.workers, args.experiments)
+    except OSError as err:
+        print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
+              f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ce-vs-mse-report: interrupted; every file in --out is as it was or complete",
+              file=sys.stderr)
+        return 130
+    print(f"Report: {path}")
+    return 0

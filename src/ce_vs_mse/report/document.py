@@ -1,0 +1,92 @@
+"""REPORT.md and its files: text, figures (PNG and SVG) and tables (CSV), each written
+atomically, and the number formats every table uses.
+
+A table's numbers are shown to three significant digits (whole steps for step counts), as
+``mean [95 % interval]`` in one cell; the CSV holds the same rounded numbers, one per column.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..runstore import write_atomic
+
+
+def significant(x: float, digits: int = 3) -> float:
+    """``x`` rounded to ``digits`` significant digits (NaN and ±inf as they are)."""
+    if not math.isfinite(x) or x == 0:
+        return x
+    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def number(x: float, steps: bool = False) -> str:
+    """Three significant digits (``0.973``, ``4.87``, ``258``, ``1100``), or a whole number of
+    steps; "" for NaN."""
+    if x is None or not math.isfinite(x):
+        return ""
+    if steps:
+        return f"{round(x):d}"
+    places = 2 - math.floor(math.log10(abs(x))) if x else 0
+    return f"{significant(x):.{max(places, 0)}f}"
+
+
+def percent(x: float) -> str:
+    """``0.38`` as ``38 %``."""
+    return f"{100 * x:.0f} %"
+
+
+def interval(mean: float, low: float, high: float, steps: bool = False) -> str:
+    """``mean [low, high]``; the mean alone when there is no interval (one value); "" for
+    none."""
+    if mean is None or not math.isfinite(mean):
+        return ""
+    if low is None or not math.isfinite(low):
+        return number(mean, steps)
+    return f"{number(mean, steps)} [{number(low, steps)}, {number(high, steps)}]"
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A Markdown table of ``df``'s cells as text (NaN as an empty cell)."""
+    cells = [["" if pd.isna(v) else str(v) for v in row] for row in df.itertuples(index=False)]
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
+    return "\n".join([head, rule, *("| " + " | ".join(c) + " |" for c in cells)])
+
+
+class Document:
+    """The Markdown lines of a report (or of one section), and the files they show."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.lines: list[str] = []
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+        (out / "tables").mkdir(parents=True, exist_ok=True)
+
+    def text(self, *lines: str) -> None:
+        self.lines += [*lines, ""]
+
+    def figure(self, fig, name: str, caption: str) -> None:
+        """Write ``fig`` (laid out by its maker) as figures/<name>.png and .svg, show it."""
+        # with a layout engine set, savefig would lay out and draw the figure once more
+        fig.set_layout_engine(None)
+        for fmt, extra in (("png", {}), ("svg", {"metadata": {"Date": None}})):
+            write_atomic(self.out / "figures" / f"{name}.{fmt}",
+                         lambda tmp, fmt=fmt, extra=extra: fig.savefig(tmp, format=fmt, **extra))
+        plt.close(fig)
+        self.text(f"![{name}](figures/{name}.png)", "", f"*{caption}*")
+
+    def table(self, shown: pd.DataFrame, numbers: pd.DataFrame, name: str, caption: str) -> None:
+        """Show ``shown`` (text cells) and write ``numbers`` (the same rows, one number per
+        column) as tables/<name>.csv."""
+        write_atomic(self.out / "tables" / f"{name}.csv",
+                     lambda tmp: numbers.to_csv(tmp, index=False))
+        self.text(f"**{caption}** ([{name}.csv](tables/{name}.csv))", "", markdown(shown))
+
+    def write(self, name: str = "REPORT.md") -> Path:
+        path = self.out / name
+        write_atomic(path, lambda tmp: tmp.write_text("\n".join(self.lines).rstrip() + "\n"))
+        return path
