@@ -42,9 +42,10 @@ def test_squared_error_trains_every_head(make_cfg, head):
     assert summary["head"] == head and summary["status"] == "done"
 
 
-def test_a_diverging_run_is_recorded_as_diverged(make_cfg):
-    run_dir = runner.run(make_cfg("loss=mse", "model.head=linear", "optimizer.lr=100",
-                                  "trainer.epochs=2")).run_dirs[0]
+@pytest.mark.parametrize("overrides", [  # the README's two examples
+    ["loss=mse", "model.head=linear", "optimizer.lr=100"], ["loss=ce", "optimizer.lr=1e6"]])
+def test_a_diverging_run_is_recorded_as_diverged(make_cfg, overrides):
+    run_dir = runner.run(make_cfg(*overrides, "trainer.epochs=2")).run_dirs[0]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "diverged"
     assert 0 < summary["diverged_at_step"] <= summary["steps"]

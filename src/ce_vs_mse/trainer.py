@@ -18,7 +18,8 @@ and at each epoch end; accuracy and evaluation CE and MSE on the test split and 
 last (0, the default: none).
 
 A replica has *diverged* when its logged training loss is non-finite or above
-``DIVERGENCE_FACTOR`` times the first training loss it logged; from then on it is no longer
+``DIVERGENCE_FACTOR`` times the loss of its first mini-batch (before any update, the
+untrained network's loss); from then on it is no longer
 logged, and training stops once every replica has diverged. :func:`train` returns what
 happened (:class:`Outcome`); the recorder only writes.
 """
@@ -38,7 +39,7 @@ from .models import ReplicaMLP, head_slope, predict, wrong_side
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
-DIVERGENCE_FACTOR = 100.0  # a training loss this many times its first logged value diverged
+DIVERGENCE_FACTOR = 100.0  # a training loss this many times the untrained one has diverged
 
 
 @dataclass
@@ -62,7 +63,7 @@ class _Watch:
 
     def __init__(self, n: int, target: float, recorder: Recorder):
         self.replicas = [ReplicaOutcome() for _ in range(n)]
-        self.first_loss: list[float | None] = [None] * n
+        self.first_loss: list[float] = [math.inf] * n  # set by start()
         self.target, self.recorder = target, recorder
 
     def log(self, step: int, epoch: int, values: dict) -> None:
@@ -77,11 +78,13 @@ class _Watch:
             loss = row.get("train/loss")
             if loss is None:
                 continue
-            if self.first_loss[r] is None:
-                self.first_loss[r] = loss
             if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * self.first_loss[r]:
                 out.diverged_at = step
                 self.recorder.stop(r)
+
+    def start(self, first_loss: torch.Tensor) -> None:
+        """The loss of each replica's first mini-batch, before any update: (R,)."""
+        self.first_loss = first_loss.cpu().tolist()
 
     @property
     def all_diverged(self) -> bool:
@@ -188,6 +191,9 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             if log_now:
                 z.retain_grad()
             y = data.y_train[idx]
+            if step == 0:  # the untrained network's loss: what divergence is measured against
+                with torch.no_grad():
+                    watch.start(losses.per_example(loss, z.detach(), y, head, k, M).mean(-1))
             optimizer.zero_grad(set_to_none=True)
             losses.objective(loss, z, y, head, k, M).backward()
             optimizer.step()
