@@ -19,10 +19,12 @@ def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     assert "== quickstart: 10 seed(s) to train" in first
     assert (tmp_path / "report/REPORT.md").is_file()
     assert "1 trained, 0 already finished" in first
+    assert "Seeds: 10 trained, 0 diverged, 0 skipped (done before), 0 failed" in first
 
     again = _reproduce(tmp_path)  # nothing to do: no training, no report
     assert "== quickstart: all 2 job(s) finished" in again
     assert "is up to date" in again and "0 trained, 1 already finished" in again
+    assert "Seeds: 0 trained, 0 diverged, 10 skipped (done before), 0 failed" in again
 
     (metrics,) = [p for p in (tmp_path / "results/runs").rglob("seed=3/metrics.csv")
                   if "softmax_mse" in str(p)]

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from . import runstore
@@ -75,15 +76,20 @@ def jobs(experiment: str, overrides: list[str], results_dir: Path) -> list[dict]
     return listed
 
 
+def status(experiment: str, job: dict, seed: int, results_dir: Path) -> str:
+    """``done`` or ``diverged`` for a finished run of the job's seed, else ``unfinished``."""
+    for folder in (results_dir / experiment).glob(f"*/*/*-{job['hash']}/seed={seed}"):
+        try:
+            return runstore.verify(folder)["status"]
+        except runstore.Unfinished:
+            continue
+    return "unfinished"
+
+
 def unfinished(experiment: str, job: dict, results_dir: Path) -> list[str]:
     """The seeds of one job that are not finished runs (none when all are)."""
-    root = results_dir / experiment
-    missing = []
-    for seed in job["seeds"]:
-        found = root.glob(f"*/*/*-{job['hash']}/seed={seed}")
-        if not any(runstore.is_done(f) for f in found):
-            missing.append(f"{experiment} {job['hash']} seed={seed}")
-    return missing
+    return [f"{experiment} {job['hash']} seed={seed}" for seed in job["seeds"]
+            if status(experiment, job, seed, results_dir) == "unfinished"]
 
 
 def digest(runs: Path, experiments: list[str]) -> str:
@@ -98,7 +104,9 @@ def digest(runs: Path, experiments: list[str]) -> str:
 def _version() -> str:
     from . import provenance
 
-    return f"{provenance._git('rev-parse', 'HEAD')} {provenance._git('status', '--porcelain')}"
+    # the code and configs only: the report's own files are in the tree too, and change
+    changed = provenance._git("diff", "HEAD", "--", ":/src", ":/configs", ":/experiments")
+    return f"{provenance._git('rev-parse', 'HEAD')} {changed}"
 
 
 def _command(name: str, module: str) -> list[str]:
@@ -126,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     skipped = [e for e in chosen if e not in experiments]
     given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
     results_dir = Path(given.get("results_dir", "results/runs"))
-    trained, failed = [], []
+    trained, failed, seeds = [], [], []  # seeds: (experiment, job, seed, trained now?)
     for name in experiments:
         listed = jobs(name, args.overrides, results_dir)
         todo = [m for job in listed for m in unfinished(name, job, results_dir)]
+        seeds += [(name, job, s, f"{name} {job['hash']} seed={s}" in todo)
+                  for job in listed for s in job["seeds"]]
         if not todo:
             print(f"== {name}: all {len(listed)} job(s) finished", file=sys.stderr)
             continue
@@ -153,9 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         if built.returncode != 0:
             return built.returncode
         runstore.write_atomic(stamp, lambda tmp: tmp.write_text(now))
+    ends = Counter(("now " if new else "before ") + status(e, job, s, results_dir)
+                   for e, job, s, new in seeds)
     print(f"\nReproduced {len(experiments)} experiment(s) in {time.perf_counter() - start:.0f} s:"
           f" {len(trained)} trained, {len(experiments) - len(trained)} already finished"
           + (f", failed: {', '.join(failed)}" if failed else "") + ".\n"
+          f"Seeds: {ends['now done']} trained, {ends['now diverged']} diverged, "
+          f"{ends['before done'] + ends['before diverged']} skipped (done before), "
+          f"{ends['now unfinished'] + ends['before unfinished']} failed or unfinished.\n"
           f"Runs: {results_dir}   Report: {args.out / 'REPORT.md'}\n"
           f"TensorBoard: tensorboard --logdir {results_dir}", file=sys.stderr)
     return 1 if failed else 0
