@@ -1,6 +1,7 @@
 """Build results/report from results/runs; the same as the `ce-vs-mse-report` command.
 
     python scripts/make_report.py [--runs results/runs] [--out results/report]
+                                  [--experiments named|all|<name>,<name>] [--workers N]
 """
 
 from ce_vs_mse.report import main

@@ -136,6 +136,8 @@ def _section(runs: aggregate.Runs, out: Path, name: str) -> tuple[list[str], str
             doc.text(f"No finished runs of this experiment: {how}.")
             return doc.lines, question, f"not run yet ({how})."
         answer = (section.draw if section else standard)(doc, exp)
+        if exp is not None and exp.lost():  # the summary says what no answer stands on
+            answer = f"{answer.rstrip('.')} ({exp.lost()}; left out)."
         return doc.lines, question, answer
     finally:
         torch.set_num_threads(threads)

@@ -48,6 +48,12 @@ class Experiment:
         done = self.curves[self.curves["status"] == "done"]
         return done.merge(facets.drop_duplicates(), on="run")
 
+    def lost(self) -> str:
+        """``8 of 16 seeds diverged``: the seeds no mean stands on, or ""."""
+        status = self.table["status"]
+        return ", ".join(f"{int((status == s).sum())} of {len(status)} seeds {s}"
+                         for s in ("diverged", "failed") if (status == s).any())
+
     def diverged_in(self, facet: str) -> str:
         """Which pairs of a facet have diverged or failed seeds: ``diverged: linear+mse 5/5``."""
         rows = aggregate.by_run(self.table, "seed")

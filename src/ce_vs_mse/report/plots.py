@@ -9,6 +9,7 @@ drawn against its own axis on the right, so that it does not flatten the others.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from .. import aggregate
 from . import style
@@ -51,9 +52,9 @@ def wrap(text: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(text, width, break_long_words=False)) if text else ""
 
 
-def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -> None:
+def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -> pd.Series:
     """One line per pair: the mean over seeds and its 95 % t band (for a log axis: the
-    geometric mean and the band of the logs)."""
+    geometric mean and the band of the logs). Returns the means drawn."""
     stats = aggregate.bands(df, ["pair", x], metric.column, log=metric.log)
     for pair in pairs:
         s = stats[stats["pair"] == pair]
@@ -66,23 +67,33 @@ def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -
                         lw=0)
     if metric.log:
         ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        ax.yaxis.set_major_formatter(PLAIN)
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    return stats.loc[stats["pair"].isin(pairs), "mean"]
+
+
+def log_ticks(ax) -> None:
+    """Label a log y axis (its limits set) 0.02, 0.05, 0.1 (not 2×10⁻²), or only at powers of
+    ten when it spans more than three decades."""
+    low, high = ax.get_ylim()
+    subs = (1.0,) if high / low > 1e3 else (1.0, 2.0, 5.0)
+    ax.yaxis.set_major_locator(LogLocator(subs=subs))
+    ax.yaxis.set_major_formatter(PLAIN)
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def steps_axis(ax, first: float) -> None:
     """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows)."""
     ax.set_xscale("symlog", linthresh=first, linscale=0.4)
     ax.set_xlim(left=0)
+    ax.xaxis.set_major_locator(FixedLocator([0, *(10 ** k for k in range(
+        math.ceil(math.log10(first)), 8))]))
     ax.xaxis.set_major_formatter(PLAIN)
 
 
 def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: float | None):
     """A grid with one row per inner list, each row sharing its y axis; an ``x`` of steps gets
-    :func:`steps_axis`. Axis limits span the seeds' own values (a band over two seeds can be
-    far wider than any seed; it is cut at the axis), so nothing drawn off-scale squeezes the
-    rest."""
+    :func:`steps_axis`. Axis limits span the mean curves (a band over two seeds can be far
+    wider than any seed, and one seed can spike: both are cut at the axis), so nothing
+    off-scale squeezes the rest."""
     ncols = max(len(row) for row in panels)
     width = 3.5 if ncols <= 4 else 2.8
     fig, axes = plt.subplots(len(panels), ncols, squeeze=False, sharex=True, sharey="row",
@@ -91,20 +102,20 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
     for i, row in enumerate(panels):
         for j in range(len(row), ncols):
             axes[i, j].remove()
-        values = []  # every seed's value drawn against this row's (shared) left axis
+        means = []  # every mean drawn against this row's (shared) left axis
         for j, panel in enumerate(row):
             ax, m = axes[i, j], panel.metric
             data = panel.data.dropna(subset=[m.column])
             own = sorted(p for p in data["pair"].unique() if m.own_axis(p))
             main = [p for p in style.order(data["pair"].unique()) if p not in own]
-            draw_bands(ax, data[data["pair"].isin(main)], x, m, main)
-            values.append(data.loc[data["pair"].isin(main), m.column])
+            means.append(draw_bands(ax, data[data["pair"].isin(main)], x, m, main))
             if own:
                 right = ax.twinx()
                 right.grid(False)
                 theirs = data[data["pair"].isin(own)]
-                draw_bands(right, theirs, x, m, own)
-                right.set_ylim(*_limits(theirs[m.column], m))
+                right.set_ylim(*_limits(draw_bands(right, theirs, x, m, own), m))
+                if m.log:
+                    log_ticks(right)
                 right.set_ylabel(m.own_label, fontsize=8)
             if data.empty:
                 ax.text(0.5, 0.5, "no seed to draw", ha="center", va="center",
@@ -119,7 +130,9 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
             if i == len(panels) - 1 or len(panels[i + 1]) <= j:
                 ax.set_xlabel(xlabel)
                 ax.xaxis.set_tick_params(labelbottom=True)
-        axes[i, 0].set_ylim(*_limits(pd.concat(values), row[0].metric))
+        axes[i, 0].set_ylim(*_limits(pd.concat(means), row[0].metric))  # the row's, shared
+        if row[0].metric.log:
+            log_ticks(axes[i, 0])
     finish(fig, pairs)
     return fig
 

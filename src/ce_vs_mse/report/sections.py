@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 
 from .. import aggregate
 from . import plots, style, tables
-from .document import Document, interval, number
+from .document import Document, interval, number, significant
 from .experiment import Experiment, standard
 from .static import gradients, information_section, landscape_section
 
@@ -82,7 +82,7 @@ def neuron(doc: Document, exp: Experiment) -> str:
     df = df.rename(columns={"output at the end": end})
     if len(epochs) == 1:
         df = df.drop(columns="epochs")
-    numbers = df.copy()
+    numbers = df.assign(**{c: df[c].map(significant) for c in ("output at start", end)})
     shown = df.assign(**{"η": df["η"].map(tables.value),
                          "output at start": df["output at start"].map(number),
                          end: df[end].map(number),
@@ -245,4 +245,4 @@ register("gradients", "What does each loss pass back at a confidently wrong outp
          gradients, needs_runs=False)
 register("information", "The lecture's numbers: entropy and cross-entropy in bits.",
          information_section, needs_runs=False)
-ADHOC_QUESTION = "Not one of experiments/*.yaml: " + SLOWER.format("cross-entropy")
+ADHOC_QUESTION = "Not one of `experiments/*.yaml`: " + SLOWER.format("cross-entropy")

@@ -34,10 +34,11 @@ def landscape_section(doc: Document, exp: Experiment | None) -> str:
     df = pd.DataFrame(rows)
     flat = df.columns[-1]
     share = dict(zip(df["pair"], df[flat], strict=True))
-    doc.text("Glorot & Bengio (2010) §4.1: the "
-             "training loss of the digits MLP (seed-0 initial weights) over one first-layer and "
-             "one output weight, all other weights fixed; computed from "
-             "`experiments/landscape.yaml`, no training.")
+    sizes = "-".join(str(h) for h in cfg.model.hidden)
+    doc.text(f"Glorot & Bengio (2010) §4.1: the training loss of the {cfg.dataset.name} "
+             f"{cfg.model.name} (hidden {sizes}, {cfg.model.activation}; seed-{cfg.seeds[0]} "
+             "initial weights) over one first-layer and one output weight, all other weights "
+             "fixed; computed from `experiments/landscape.yaml`, no training.")
     doc.figure(fig, "landscape", "Training loss over a 2-D slice of weight space. The "
                f"gradient norm is below 1e-3 on {percent(share['softmax+mse'])} of the slice for "
                f"squared error and {percent(share['softmax+ce'])} for cross-entropy.")
