@@ -115,9 +115,13 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
 
 
 def _trained_with(provenance) -> dict:
-    """The code and machine a run was trained with: git commit, torch version, platform."""
+    """The code and machine a run was trained with: git commit (marked ``+changes`` when the
+    tree had uncommitted changes), torch version, platform."""
     p = provenance if isinstance(provenance, dict) else {}
-    return {"git_commit": p.get("git_commit"), "platform": p.get("platform"),
+    commit = p.get("git_commit")
+    if commit and p.get("git_dirty"):
+        commit += "+changes"
+    return {"git_commit": commit, "platform": p.get("platform"),
             "torch": (p.get("packages") or {}).get("torch")}
 
 

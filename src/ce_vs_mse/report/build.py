@@ -165,7 +165,8 @@ def _built_with(runs_dir: Path, experiments: str, table: pd.DataFrame) -> list[s
              f"- machine: {_cpu()}; {origin['platform']}"]
     if len(table) and "git_commit" in table:
         trained = table[table["status"] != "failed"]
-        for column, what in (("git_commit", "commit"), ("torch", "torch"),
+        for column, what in (("git_commit", "commit (+changes: uncommitted changes)"),
+                             ("torch", "torch"),
                              ("platform", "platform")):
             values = trained[column].fillna("not recorded").value_counts().sort_index()
             lines.append(f"- runs trained with {what}: "
