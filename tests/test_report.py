@@ -47,7 +47,7 @@ def runs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("results") / "runs"
     for loss in ("ce", "mse"):
         _run(root, "tiny", f"loss={loss}", *TINY)
-    _run(root, "tiny", "pair=linear_mse", "optimizer.lr=0.08", *TINY)
+    _run(root, "tiny", "pair=linear_mse", "optimizer.lr=0.085", *TINY)
     # an experiment that shares its name with a section drawn without runs
     _run(root, "landscape", "model=logreg", "seeds=[0]", "trainer.epochs=1")
     for loss in ("mse", "bce"):
@@ -246,7 +246,7 @@ def _section(text: str, name: str) -> str:
 def test_diverged_seeds_are_counted_everywhere_and_never_averaged(runs, built):
     linear = _tiny(runs)[lambda t: t["pair"] == "linear+mse"]
     done, diverged = linear[linear["status"] == "done"], linear[linear["status"] == "diverged"]
-    assert len(diverged) and len(done) >= 2, "η = 0.08 should make some seeds diverge, not all"
+    assert len(diverged) and len(done) >= 2, "η = 0.085 should make some seeds diverge, not all"
     d, n = len(diverged), len(linear)
     final = pd.read_csv(built / "a/tables/tiny_final_accuracy.csv").set_index("pair")
     row = final.loc["linear+mse"]
@@ -254,13 +254,13 @@ def test_diverged_seeds_are_counted_everywhere_and_never_averaged(runs, built):
     assert (row["n"], row["seeds"], row["diverged"]) == (len(done), n, d)
     text = (built / "a/REPORT.md").read_text()
     tiny = _section(text, "tiny")
-    assert f"| linear+mse | 0.08 | {number(row['mean'])} [" in tiny
+    assert f"| linear+mse | 0.085 | {number(row['mean'])} [" in tiny
     assert f"| {len(done)}/{n}, diverged {d}/{n} |" in tiny  # the final-accuracy row's seeds
     assert f"reached {int(done['steps_to_target'].notna().sum())}/{n}, diverged {d}/{n}" in tiny
     captions = [line for line in tiny.splitlines() if line.startswith("*tiny")]
     assert len(captions) == 4
     for caption in captions:
-        assert f"linear+mse (lr=0.08): diverged {d}/{n}" in caption, caption
+        assert f"linear+mse (lr=0.085): diverged {d}/{n}" in caption, caption
     assert f"{d} diverged" in text.splitlines()[1]  # the seeds counted at the top
 
 
@@ -274,7 +274,7 @@ def test_axis_limits_come_from_seeds_that_did_not_diverge(runs, built):
     assert squared.get_ylim() == pytest.approx(plots._limits(means, TEST_MSE))
     diverged = tiny.loc[tiny["status"] == "diverged", "test/mse"].max()
     assert squared.get_ylim()[1] < diverged  # that seed's last values are off the axis
-    title = [ax.get_title() for ax in fig.axes if "lr=0.08" in ax.get_title()]
+    title = [ax.get_title() for ax in fig.axes if "lr=0.085" in ax.get_title()]
     assert title and "diverged linear+mse" in title[0]  # said where it is left out
 
 

@@ -19,10 +19,10 @@ import pytest
 
 pytestmark = pytest.mark.slurm
 
-# 2 × 2 = 4 jobs on the 2 cores of CI; 150 epochs of logistic regression on digits train for
-# ~4 s after ~5-10 s of start-up (importing torch), so a job can be caught mid-run; the test
+# 2 × 2 = 4 jobs on the 2 cores of CI; 400 epochs of logistic regression on digits train for
+# ~10 s after ~5-10 s of start-up (importing torch), so a job can be caught mid-run; the test
 # takes ~1.5-2 min on 2 cores.
-SWEEP = ["-m", "dataset=digits", "model=logreg", "trainer.epochs=150", "loss=ce,mse",
+SWEEP = ["-m", "dataset=digits", "model=logreg", "trainer.epochs=400", "loss=ce,mse",
          "optimizer.lr=0.1,0.5", "threads=1", "hydra/launcher=slurm",
          "hydra.launcher.timeout_min=5", "hydra.launcher.mem_gb=1",
          "hydra.launcher.cpus_per_task=1"]

@@ -248,7 +248,10 @@ def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
             "hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]
     sweep = _start(args, tmp_path)
     _wait_for(lambda: _partials(tmp_path))
-    os.kill(_children(sweep.pid)[0], signal.SIGKILL)  # as the OOM killer would
+    # the worker training that run: the pid its lock file names
+    worker = int((_partials(tmp_path)[0].parent / runstore.LOCK).read_text())
+    assert worker in _children(sweep.pid)
+    os.kill(worker, signal.SIGKILL)  # as the OOM killer would
     _, err = sweep.communicate(timeout=300)
     assert sweep.returncode == 1, err
     assert "killed by SIGKILL" in err and "Traceback" not in err
