@@ -6,7 +6,6 @@ their results to the sweeper (:mod:`ce_vs_mse.sweeps`), which prints one summary
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
@@ -16,9 +15,6 @@ from hydra.types import RunMode
 
 from . import console, forks, runner, schema, sweeps
 from .config_tree import config_dir
-
-log = logging.getLogger("ce_vs_mse")
-
 
 schema.register()
 

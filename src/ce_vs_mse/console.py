@@ -50,7 +50,8 @@ def where(results_dir: str, experiment: str) -> str:
     return (f"Results: {root / experiment}\n"
             f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
             f"  TensorBoard: tensorboard --logdir {root / experiment}\n"
-            f"  report:      ce-vs-mse-report --runs {root}")
+            f"  report:      ce-vs-mse-report --runs {root} --experiments {experiment} "
+            f"--out {root.parent / ('report-' + experiment)}")
 
 
 def say(text: str) -> None:
