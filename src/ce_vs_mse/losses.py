@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .models import head_output
+from . import heads
 
 
 def targets(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -27,7 +27,7 @@ def targets(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 def squared_error(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
     """½ Σ_k (a_k - y_k)² per example, a = head(z). Shape (..., B)."""
-    return _half_squared_distance(head_output(z, head), y)
+    return _half_squared_distance(heads.output(z, head), y)
 
 
 def _half_squared_distance(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -98,7 +98,7 @@ def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, 
     # taken out first, so large logits lose no precision.
     shifted = z - z.amax(-1, keepdim=True)
     log_p = shifted - shifted.exp().sum(-1, keepdim=True).log()
-    a = log_p.exp() if head == "softmax" else head_output(z, head)
+    a = log_p.exp() if head == "softmax" else heads.output(z, head)
     return {"ce": -log_p.gather(-1, y.unsqueeze(-1)).squeeze(-1),
             "mse": _half_squared_distance(a, y)}
 
@@ -107,21 +107,20 @@ def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,
                k: float = 1.0, M: float = 1.0) -> torch.Tensor:
     """∂ℓ/∂z per example, in closed form. Shape of z.
 
-    sigmoid + mse:  (a - y) σ'(z), σ'(z) = a(1 - a)      <- vanishes when σ saturates
     sigmoid + bce:  a - y
     softmax + ce:   p - y
-    softmax + mse:  p_k [(p_k - y_k) - Σ_j (p_j - y_j) p_j]
-    linear  + mse:  a - y
+    mse: a - y through the head (heads.backward):
+      sigmoid (a - y) σ'(z), σ'(z) = a(1 - a)      <- vanishes when σ saturates
+      softmax p_k [(p_k - y_k) - Σ_j (p_j - y_j) p_j]
+      linear  a - y
     linear  + sq_rescaled: w_k (z_k - M y_k), w_k = k for the true class, 1 otherwise
     """
-    a = head_output(z, head)
+    a = heads.output(z, head)
     t = targets(y, z)
-    if (head, loss) == ("sigmoid", "mse"):
-        return (a - t) * a * (1 - a)
-    if (head, loss) in {("sigmoid", "bce"), ("softmax", "ce"), ("linear", "mse")}:
+    if loss == "mse" and head in heads.HEADS:
+        return heads.backward(z, head, a - t)
+    if (head, loss) in {("sigmoid", "bce"), ("softmax", "ce")}:
         return a - t
     if (head, loss) == ("linear", "sq_rescaled"):
         return (1 + (k - 1) * t) * (z - M * t)
-    if (head, loss) == ("softmax", "mse"):
-        return a * ((a - t) - ((a - t) * a).sum(-1, keepdim=True))
     raise ValueError(f"no closed form for head={head!r} with loss={loss!r}")

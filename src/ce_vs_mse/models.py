@@ -4,7 +4,7 @@ Every weight carries a leading replica dimension: a layer's weight is (R, fan_in
 and its bias (R, 1, fan_out), so one batched matmul runs all R networks. Replica r is
 initialised from its own seed alone, which makes it identical to a network trained with
 that seed by itself. The model returns the output *pre-activation* z of shape (R, B, K);
-the head (sigmoid, softmax or identity) is applied by :func:`head_output` and by the
+the head (sigmoid, softmax or identity) is applied by :mod:`ce_vs_mse.heads` and by the
 losses, which work from z directly so that saturated outputs never give inf or NaN.
 """
 
@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from . import seeding
+from . import heads, seeding
 
 ACTIVATION = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
@@ -31,22 +31,6 @@ def resolve_head(head: str, loss: str, n_classes: int) -> str:
     if loss == "bce" or n_classes == 2:
         return "sigmoid"
     return "softmax"
-
-
-def n_outputs(head: str, n_classes: int) -> int:
-    """One sigmoid unit for a binary problem; one unit per class otherwise."""
-    return 1 if head == "sigmoid" and n_classes == 2 else n_classes
-
-
-def head_output(z: torch.Tensor, head: str) -> torch.Tensor:
-    """The network's output a from its pre-activation z (last dimension = output units)."""
-    if head == "sigmoid":
-        return torch.sigmoid(z)
-    if head == "softmax":
-        return torch.softmax(z, dim=-1)
-    if head == "linear":
-        return z
-    raise ValueError(f"head={head!r}; choose one of: sigmoid, softmax, linear")
 
 
 def predict(z: torch.Tensor) -> torch.Tensor:
@@ -126,31 +110,7 @@ class ReplicaMLP(nn.Module):
 def build(cfg, n_features: int, n_classes: int, seeds: list[int]) -> tuple[ReplicaMLP, str]:
     """The model that ``cfg.model`` describes and the head it uses, given the dataset's sizes."""
     head = resolve_head(cfg.model.head, cfg.loss.name, n_classes)
-    sizes = [n_features, *cfg.model.hidden, n_outputs(head, n_classes)]
+    sizes = [n_features, *cfg.model.hidden, heads.n_outputs(head, n_classes)]
     model = ReplicaMLP(sizes, cfg.model.activation, list(seeds), cfg.model.init,
                        cfg.model.init_scale, (cfg.model.init_weight, cfg.model.init_bias))
     return model, head
-
-
-def head_slope(z: torch.Tensor, head: str) -> torch.Tensor:
-    """∂a_k/∂z_k for each unit: σ'(z) = a(1-a) for sigmoid, p_k(1-p_k) for softmax, 1 for linear.
-
-    A unit is *saturated* when this is below 0.01: whatever the error, squared error then
-    passes back less than 1 % of it.
-    """
-    if head == "linear":
-        return torch.ones_like(z)
-    a = head_output(z, head)
-    return a * (1 - a)
-
-
-def wrong_side(z: torch.Tensor, t: torch.Tensor, head: str) -> torch.Tensor:
-    """Whether each output unit is on the wrong side of ½ from its target: a_k < ½ where the
-    target t_k is 1, or a_k > ½ where it is 0 (a = head(z); for a linear head a = z, read by
-    the same rule). Boolean, the shape of z; t as :func:`ce_vs_mse.losses.targets` gives it.
-
-    A unit that is saturated (:func:`head_slope` < 0.01) *and* on the wrong side is the σ'
-    trap: squared error passes back almost none of its large error. A saturated unit on the
-    right side is merely confident, which cross-entropy makes most of its units.
-    """
-    return (head_output(z, head) - 0.5) * (t - 0.5) < 0

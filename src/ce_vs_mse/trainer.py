@@ -10,7 +10,7 @@ Logged (see :func:`metric_names`): the training loss of the mini-batch at the lo
 (before that step's update), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output
 pre-activation (per example, i.e. the batch-mean gradient times the batch size), the share
 of saturated output units (∂a/∂z < 0.01), the share of output units that are saturated *and*
-on the wrong side of ½ from their one-hot target (:func:`ce_vs_mse.models.wrong_side`; 0 for a
+on the wrong side of ½ from their one-hot target (:func:`ce_vs_mse.heads.wrong_side`; 0 for a
 linear head, which never saturates) and the learning rate, every ``log_every`` steps
 and at each epoch end; accuracy and evaluation CE and MSE on the test split and on (up to
 ``eval_train_max`` examples of) the training split at each epoch end (and every
@@ -33,9 +33,9 @@ import torch
 from torch.linalg import vector_norm
 from tqdm.auto import tqdm
 
-from . import calibration, losses, seeding
+from . import calibration, heads, losses, seeding
 from .data import Data
-from .models import ReplicaMLP, head_slope, predict, wrong_side
+from .models import ReplicaMLP, predict
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
@@ -138,10 +138,10 @@ def _training_scalars(model, z, y, loss: tuple, optimizer, head):
     # Per example: the objective's gradient is 1/B of each example's, so the mean of
     # B·|∂/∂z| over B·K entries is the sum of |∂/∂z| over them divided by K.
     values["output/grad_z_abs_mean"] = vector_norm(grad_z, ord=1, dim=(1, 2)) / z.shape[-1]
-    saturated = head_slope(z, head) < SATURATION
+    saturated = heads.slope(z, head) < SATURATION
     values["output/saturated_fraction"] = saturated.float().mean(dim=(1, 2))
     # the σ' trap: saturated, and on the wrong side of ½ from the target (a confident mistake)
-    wrong = wrong_side(z, losses.targets(y, z), head)
+    wrong = heads.wrong_side(z, losses.targets(y, z), head)
     values["output/saturated_wrong_fraction"] = (saturated & wrong).float().mean(dim=(1, 2))
     values["lr"] = optimizer.param_groups[0]["lr"]  # a plain float, the same for every replica
     return values
