@@ -22,7 +22,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from ce_vs_mse import board, schema, trainer
+from ce_vs_mse import board, losses, schema, trainer
 from ce_vs_mse.models import ReplicaMLP
 
 STARTUP_S = 90  # how long the server may take to start and read the runs (2 busy cores)
@@ -110,7 +110,7 @@ def test_hparams_experiment_lists_loss_first_with_the_schemas_domains(served):
     assert shown == list(board.ORDER)
     assert shown[:5] == ["loss", "head", "model", "hidden", "lr"]  # the table's first columns
     domains = {h["displayName"]: h.get("domainDiscrete") for h in exp["hparamInfos"]}
-    assert domains["loss"] == sorted(schema.LOSSES)
+    assert domains["loss"] == sorted(losses.LOSSES)
     assert domains["model"] == sorted(schema.MODELS)
     assert domains["dataset"] == sorted(schema.DATASETS)
     assert [m["displayName"] for m in exp["metricInfos"]] == [
@@ -160,7 +160,7 @@ def test_experiment_declares_every_run_parameter_once_in_an_order_its_names_keep
     assert names == sorted(names)  # TensorBoard sorts by name: the order survives
     assert set(board.ORDER) == set(schema.PARAMS) | {"head", "seed"}  # what runner records
     assert len(board.ORDER) == len(set(board.ORDER))
-    assert "auto" not in board.CHOICES["head"]  # a run records the head it resolved
+    assert "auto" not in board.choices()["head"]  # a run records the head it resolved
     assert board.experiment() == board.experiment()  # the same in every run
 
 

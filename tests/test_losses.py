@@ -6,8 +6,8 @@ import torch.nn.functional as F
 
 from ce_vs_mse import losses
 
-PAIRS = [("sigmoid", "mse"), ("sigmoid", "bce"), ("softmax", "ce"), ("softmax", "mse"),
-         ("linear", "mse")]
+# Every registered loss with every head it may train.
+PAIRS = [(head, name) for name, loss in losses.LOSSES.items() for head in loss.heads]
 
 
 def _batch(units: int, scale: float = 4.0, seed: int = 0):
@@ -17,17 +17,51 @@ def _batch(units: int, scale: float = 4.0, seed: int = 0):
     return z, y
 
 
-# Every head/loss pair with several units, and the single sigmoid unit of a binary problem.
-CASES = [(h, loss, 4) for h, loss in PAIRS] + [("sigmoid", "mse", 1), ("sigmoid", "bce", 1)]
+# Every pair with several units, and with the single sigmoid unit of a binary problem.
+CASES = [(h, loss, 4) for h, loss in PAIRS] + [(h, loss, 1) for h, loss in PAIRS if h == "sigmoid"]
+
+
+def test_the_cases_cover_every_pair_the_suite_trains():
+    assert {("sigmoid", "mse"), ("sigmoid", "bce"), ("softmax", "ce"), ("softmax", "mse"),
+            ("linear", "mse"), ("linear", "sq_rescaled")} <= set(PAIRS)
+    assert ("sigmoid", "bce", 1) in CASES and ("sigmoid", "mse", 1) in CASES
 
 
 @pytest.mark.parametrize("head,loss,units", CASES)
 def test_autograd_gradient_at_z_matches_closed_form(head, loss, units):
     z, y = _batch(units)
     z.requires_grad_(True)
-    losses.per_example(loss, z, y, head).sum().backward()
-    expected = losses.grad_wrt_z(loss, head, z.detach(), y)
+    losses.per_example(loss, z, y, head, k=2.0, M=3.0).sum().backward()  # k, M: sq_rescaled's
+    expected = losses.grad_wrt_z(loss, head, z.detach(), y, k=2.0, M=3.0)
     torch.testing.assert_close(z.grad, expected, atol=1e-10, rtol=1e-8)
+
+
+def test_a_head_a_loss_cannot_train_has_no_closed_form():
+    z, y = _batch(4)
+    with pytest.raises(ValueError, match="no closed form for head='sigmoid' with loss='ce'"):
+        losses.grad_wrt_z("ce", "sigmoid", z, y)
+
+
+@pytest.mark.parametrize("loss,binary,multiclass", [
+    ("ce", "softmax", "softmax"), ("bce", "sigmoid", "sigmoid"), ("mse", "sigmoid", "softmax"),
+    ("sq_rescaled", "linear", "linear")])
+def test_auto_picks_the_documented_head(loss, binary, multiclass):
+    # configs/model/mlp.yaml: softmax for ce, sigmoid for bce, and for mse sigmoid on a binary
+    # dataset, softmax otherwise; the rescaled square loss is defined on linear outputs
+    assert losses.resolve_head("auto", loss, 2) == binary
+    assert losses.resolve_head("auto", loss, 10) == multiclass
+    assert losses.resolve_head("linear", loss, 10) == "linear"  # an explicit head stays
+
+
+def test_registering_a_loss_whose_auto_head_it_cannot_train_is_refused():
+    bad = losses.Loss("bad", per_example=losses.LOSSES["ce"].per_example,
+                      grad_z=losses.LOSSES["ce"].grad_z, heads=("softmax",), auto="sigmoid")
+    with pytest.raises(ValueError, match="auto='sigmoid'.*must be among its heads"):
+        losses.register(bad)
+    with pytest.raises(ValueError, match="head='tanh' is not a head; choose from: sigmoid"):
+        losses.register(losses.Loss("bad", bad.per_example, bad.grad_z, heads=("tanh",),
+                                    auto="tanh"))
+    assert "bad" not in losses.LOSSES
 
 
 def test_squared_error_gradient_vanishes_when_sigmoid_saturates_and_bce_does_not():
@@ -77,7 +111,7 @@ def test_evaluation_losses_match_training_losses_of_the_same_head():
     torch.testing.assert_close(ev["ce"], losses.per_example("bce", z, y, "sigmoid"))
 
 
-@pytest.mark.parametrize("head,loss", PAIRS + [("linear", "sq_rescaled")])
+@pytest.mark.parametrize("head,loss", PAIRS)
 def test_objective_is_the_sum_of_the_replicas_mean_losses(head, loss):
     z, y = _batch(4)
     z1 = z.clone().requires_grad_(True)

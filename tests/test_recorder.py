@@ -54,7 +54,7 @@ def test_steps_to_target_only_where_reached_and_sessions_end_only_with_their_met
     dirs = [tmp_path / "seed=0", tmp_path / "seed=1"]
     rec = recorder.Recorder(dirs, ["test/accuracy"])
     for s, writer in enumerate(rec.writers):
-        writer.hparams({p: "x" if p in board.CHOICES or p in board.TEXT else s
+        writer.hparams({p: "x" if p in board.choices() or p in board.TEXT else s
                         for p in board.ORDER})
     rec.steps_to_target([40, None])
     rec.close()

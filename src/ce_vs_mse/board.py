@@ -34,7 +34,7 @@ from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams.summary_v2 import Discrete
 
-from . import schema
+from . import heads, losses, schema
 
 # A scalar only the event file holds (it is one number per run, also in summary.json): the
 # first step whose test accuracy reached trainer.target_accuracy; not logged when never.
@@ -43,10 +43,16 @@ STEPS_TO_TARGET = "steps_to_target"
 # The HParams table's columns, first to last; the rest of schema.PARAMS follows in its order.
 # The table shows the first five at first: loss, head, model, hidden and lr.
 FIRST = ("loss", "head", "model", "hidden", "lr", "optimizer", "init_scale", "dataset", "seed")
-# Hyperparameters with a fixed set of values (a discrete domain: a filter of checkboxes).
-CHOICES = {"loss": schema.LOSSES, "head": tuple(h for h in schema.HEADS if h != "auto"),
-           "model": schema.MODELS, "optimizer": schema.OPTIMIZERS, "dataset": schema.DATASETS,
-           "activation": schema.ACTIVATIONS, "init": schema.INITS}
+
+
+def choices() -> dict[str, tuple[str, ...]]:
+    """Hyperparameters with a fixed set of values (a discrete domain: a filter of checkboxes):
+    the schema's, and the losses registered when it is asked (losses.LOSSES)."""
+    return {"loss": tuple(losses.LOSSES), "head": heads.HEADS, "model": schema.MODELS,
+            "optimizer": schema.OPTIMIZERS, "dataset": schema.DATASETS,
+            "activation": schema.ACTIVATIONS, "init": schema.INITS}
+
+
 TEXT = ("hidden",)  # free text (a list of sizes, e.g. "[32]"); every other one is a number
 ORDER = FIRST + tuple(p for p in schema.PARAMS if p not in FIRST)
 
@@ -88,8 +94,9 @@ def _hparams(tag: str, data: plugin_data_pb2.HParamsPluginData) -> Summary:
 
 def _hparam_info(param: str) -> api_pb2.HParamInfo:
     info = api_pb2.HParamInfo(name=hparam_name(param), display_name=param)
-    if param in CHOICES:
-        Discrete(list(CHOICES[param])).update_hparam_info(info)
+    domain = choices().get(param)
+    if domain:
+        Discrete(list(domain)).update_hparam_info(info)
     else:
         info.type = api_pb2.DATA_TYPE_STRING if param in TEXT else api_pb2.DATA_TYPE_FLOAT64
     return info
@@ -110,9 +117,10 @@ def session_start(params: dict) -> Summary:
     """One run's hyperparameter values (``params``: every name in :data:`ORDER`), under the
     experiment's names. No group name: each run is a session group of its own."""
     start = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
+    discrete = choices()
     for param in ORDER:
         value = params[param]
-        if param in CHOICES or param in TEXT:
+        if param in discrete or param in TEXT:
             start.hparams[hparam_name(param)].string_value = str(value)
         else:
             start.hparams[hparam_name(param)].number_value = float(value)

@@ -1,4 +1,6 @@
-"""Every loss, and its gradient at the output pre-activation z, defined once.
+"""Every loss, and its gradient at the output pre-activation z, defined once: the registry
+:data:`LOSSES`, from which the schema (valid losses and heads), head resolution
+(``model.head=auto``), aggregation and the report read what they need of a loss.
 
 Reduction convention, the same for every loss: per example, *sum* over
 output units; then *mean* over the mini-batch. So squared error is ½ Σ_k (a_k - y_k)², not
@@ -10,6 +12,9 @@ so a saturated output gives a large finite loss, never inf or NaN.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -55,19 +60,98 @@ def rescaled_square(z: torch.Tensor, y: torch.Tensor, k: float, M: float) -> tor
     return 0.5 * (weight * (z - M * t).pow(2)).sum(-1)
 
 
+@dataclass(frozen=True)
+class Loss:
+    """One training loss. ``per_example`` and ``grad_z`` take ``(z, y, head, k, M)`` (k and M:
+    the ``loss.k`` and ``loss.M`` options, for the losses that read them) and return ℓ per
+    example, shape (..., B), and its closed-form ∂ℓ/∂z, the shape of z (a test holds it against
+    autograd for every head in ``heads``)."""
+
+    name: str
+    per_example: Callable[..., torch.Tensor]
+    grad_z: Callable[..., torch.Tensor]
+    heads: tuple[str, ...]  # the heads it can train (others are refused before training)
+    auto: str  # the head that model.head=auto picks
+    auto_binary: str | None = None  # ... on a binary dataset, where that differs
+    # a cross-entropy of its head's probabilities: its cost is what ``test/ce`` logs, and the
+    # report compares squared error on the same head against it (aggregate.paired_ratio)
+    log_loss: bool = False
+    # the report's colour (report/style.py): "cross-entropy", "squared error", "rescaled square"
+    family: str = ""
+    params: tuple[str, ...] = ()  # the loss.<key> options it reads; its pair label names them
+    # speed only: the mean of per_example over every example, from one fused kernel
+    fused_mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+
+    def auto_head(self, n_classes: int) -> str:
+        return self.auto_binary if self.auto_binary and n_classes == 2 else self.auto
+
+
+LOSSES: dict[str, Loss] = {}  # name -> Loss, in the order messages and tables list them
+
+
+def register(loss: Loss) -> Loss:
+    """Add ``loss`` to :data:`LOSSES`; with ``configs/loss/<name>.yaml`` it can be trained."""
+    unknown = [h for h in loss.heads if h not in heads.HEADS]
+    if unknown:
+        raise ValueError(f"loss {loss.name!r}: head={unknown[0]!r} is not a head; choose from: "
+                         f"{', '.join(heads.HEADS)}")
+    if {loss.auto_head(2), loss.auto_head(3)} - set(loss.heads):
+        raise ValueError(f"loss {loss.name!r}: auto={loss.auto!r}, auto_binary="
+                         f"{loss.auto_binary!r} must be among its heads {loss.heads}")
+    LOSSES[loss.name] = loss
+    return loss
+
+
+def _error(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
+    """a - y: the head's output minus the target."""
+    return heads.output(z, head) - targets(y, z)
+
+
+def _fused_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1))
+
+
+# The losses. ∂ℓ/∂z of a loss of the head's output a goes through the head (heads.backward).
+register(Loss(
+    "ce", heads=("softmax",), auto="softmax", log_loss=True, family="cross-entropy",
+    per_example=lambda z, y, head, k, M: cross_entropy(z, y),
+    grad_z=lambda z, y, head, k, M: _error(z, y, head),  # p - y
+    fused_mean=_fused_cross_entropy))
+register(Loss(
+    "bce", heads=("sigmoid",), auto="sigmoid", log_loss=True, family="cross-entropy",
+    per_example=lambda z, y, head, k, M: binary_cross_entropy(z, y),
+    grad_z=lambda z, y, head, k, M: _error(z, y, head)))  # a - y
+register(Loss(
+    "mse", heads=("sigmoid", "softmax", "linear"), auto="softmax", auto_binary="sigmoid",
+    family="squared error",
+    per_example=lambda z, y, head, k, M: squared_error(z, y, head),
+    # sigmoid: (a - y) σ'(z), σ'(z) = a(1 - a)  <- vanishes when σ saturates
+    # softmax: p_k [(p_k - y_k) - Σ_j (p_j - y_j) p_j];  linear: a - y
+    grad_z=lambda z, y, head, k, M: heads.backward(z, head, _error(z, y, head))))
+register(Loss(
+    "sq_rescaled", heads=("linear",), auto="linear", family="rescaled square", params=("k", "M"),
+    per_example=lambda z, y, head, k, M: rescaled_square(z, y, k, M),
+    # w_k (z_k - M y_k), w_k = k for the true class, 1 otherwise
+    grad_z=lambda z, y, head, k, M: (1 + (k - 1) * targets(y, z)) * (z - M * targets(y, z))))
+
+
+def get(loss: str) -> Loss:
+    """The registered loss ``loss``; a ValueError naming the registered ones otherwise."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r} is not registered; choose one of: {', '.join(LOSSES)}")
+    return LOSSES[loss]
+
+
+def resolve_head(head: str, loss: str, n_classes: int) -> str:
+    """The head that ``model.head=auto`` means for this loss and dataset (else ``head``)."""
+    return get(loss).auto_head(n_classes) if head == "auto" else head
+
+
 def per_example(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
                 k: float = 1.0, M: float = 1.0) -> torch.Tensor:
-    """The training loss ``loss`` (mse | bce | ce | sq_rescaled) of each example. Shape (..., B).
-    ``k`` and ``M`` are used by ``sq_rescaled`` only."""
-    if loss == "sq_rescaled":
-        return rescaled_square(z, y, k, M)
-    if loss == "mse":
-        return squared_error(z, y, head)
-    if loss == "bce":
-        return binary_cross_entropy(z, y)
-    if loss == "ce":
-        return cross_entropy(z, y)
-    raise ValueError(f"unknown loss {loss!r}")
+    """The training loss ``loss`` of each example. Shape (..., B). ``k`` and ``M`` are used by
+    the losses that read them (``sq_rescaled``)."""
+    return get(loss).per_example(z, y, head, k, M)
 
 
 def objective(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
@@ -76,10 +160,11 @@ def objective(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
     Its gradient with respect to replica r's weights is that of r's own mean loss, so one
     backward pass trains every replica as if alone.
 
-    Cross-entropy uses torch's fused kernel: its mean over all R·B examples, times R (a sum
-    divided by B would be one more autograd op, ~20 µs of a ~300 µs step on digits)."""
-    if loss == "ce":
-        mean = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1))
+    A loss with a fused kernel (cross-entropy) uses it: its mean over all R·B examples, times R
+    (a sum divided by B would be one more autograd op, ~20 µs of a ~300 µs step on digits)."""
+    fused = get(loss).fused_mean
+    if fused is not None:
+        mean = fused(z, y)
         return mean * z.shape[0] if z.dim() == 3 and z.shape[0] > 1 else mean
     return per_example(loss, z, y, head, k, M).mean(-1).sum()
 
@@ -105,22 +190,8 @@ def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, 
 
 def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,
                k: float = 1.0, M: float = 1.0) -> torch.Tensor:
-    """∂ℓ/∂z per example, in closed form. Shape of z.
-
-    sigmoid + bce:  a - y
-    softmax + ce:   p - y
-    mse: a - y through the head (heads.backward):
-      sigmoid (a - y) σ'(z), σ'(z) = a(1 - a)      <- vanishes when σ saturates
-      softmax p_k [(p_k - y_k) - Σ_j (p_j - y_j) p_j]
-      linear  a - y
-    linear  + sq_rescaled: w_k (z_k - M y_k), w_k = k for the true class, 1 otherwise
-    """
-    a = heads.output(z, head)
-    t = targets(y, z)
-    if loss == "mse" and head in heads.HEADS:
-        return heads.backward(z, head, a - t)
-    if (head, loss) in {("sigmoid", "bce"), ("softmax", "ce")}:
-        return a - t
-    if (head, loss) == ("linear", "sq_rescaled"):
-        return (1 + (k - 1) * t) * (z - M * t)
-    raise ValueError(f"no closed form for head={head!r} with loss={loss!r}")
+    """∂ℓ/∂z per example, in closed form (each loss's in :data:`LOSSES`). Shape of z."""
+    entry = get(loss)
+    if head not in entry.heads:
+        raise ValueError(f"no closed form for head={head!r} with loss={loss!r}")
+    return entry.grad_z(z, y, head, k, M)

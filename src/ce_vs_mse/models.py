@@ -15,22 +15,9 @@ import math
 import torch
 from torch import nn
 
-from . import heads, seeding
+from . import heads, losses, seeding
 
 ACTIVATION = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-
-
-def resolve_head(head: str, loss: str, n_classes: int) -> str:
-    """The head that ``model.head=auto`` means for this loss and dataset."""
-    if head != "auto":
-        return head
-    if loss == "ce":
-        return "softmax"
-    if loss == "sq_rescaled":
-        return "linear"
-    if loss == "bce" or n_classes == 2:
-        return "sigmoid"
-    return "softmax"
 
 
 def predict(z: torch.Tensor) -> torch.Tensor:
@@ -109,7 +96,7 @@ class ReplicaMLP(nn.Module):
 
 def build(cfg, n_features: int, n_classes: int, seeds: list[int]) -> tuple[ReplicaMLP, str]:
     """The model that ``cfg.model`` describes and the head it uses, given the dataset's sizes."""
-    head = resolve_head(cfg.model.head, cfg.loss.name, n_classes)
+    head = losses.resolve_head(cfg.model.head, cfg.loss.name, n_classes)
     sizes = [n_features, *cfg.model.hidden, heads.n_outputs(head, n_classes)]
     model = ReplicaMLP(sizes, cfg.model.activation, list(seeds), cfg.model.init,
                        cfg.model.init_scale, (cfg.model.init_weight, cfg.model.init_bias))

@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from . import data as datasets
-from . import models, provenance, recorder, runstore, trainer
+from . import losses, models, provenance, recorder, runstore, trainer
 from .schema import PARAMS, ConfigError, check_keys, validate
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
     if cfg.trainer.batch_size > data.x_train.shape[0]:
         raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
                           f"training split ({data.x_train.shape[0]} examples)")
-    head = models.resolve_head(cfg.model.head, cfg.loss.name, data.n_classes)
+    head = losses.resolve_head(cfg.model.head, cfg.loss.name, data.n_classes)
     name = runstore.run_name(cfg, head, experiment)
     base = Path(cfg.results_dir) / experiment / name
     job = Job(f"{experiment}/{name}", str(base))

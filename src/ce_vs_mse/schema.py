@@ -16,20 +16,17 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
+from . import heads, losses
+
 DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist_5k", "mnist",
             "fashion_mnist", "cifar10")
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-HEADS = ("auto", "sigmoid", "softmax", "linear")
+HEADS = ("auto", *heads.HEADS)  # auto: the loss's own choice (losses.LOSSES)
 INITS = ("xavier", "lecun", "kaiming", "normal", "constant")
-LOSSES = ("mse", "bce", "ce", "sq_rescaled")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
-
-# Which output head each loss may train. ``auto`` picks the first entry (for mse: sigmoid
-# on a binary dataset, softmax otherwise; see models.resolve_head).
-VALID_HEADS = {"mse": ("sigmoid", "softmax", "linear"), "bce": ("sigmoid",), "ce": ("softmax",),
-               "sq_rescaled": ("linear",)}
+# The losses and the heads each may train are the registry's: losses.LOSSES.
 
 
 @dataclass
@@ -205,7 +202,7 @@ def validate(cfg: Any) -> None:
     """Reject every value that would fail (or mislead) later, with a one-line message."""
     _choice("dataset", cfg.dataset.name, DATASETS)
     _choice("model", cfg.model.name, MODELS)
-    _choice("loss", cfg.loss.name, LOSSES)
+    _choice("loss", cfg.loss.name, tuple(losses.LOSSES))
     _choice("optimizer", cfg.optimizer.name, OPTIMIZERS)
     _choice("model.activation", cfg.model.activation, ACTIVATIONS)
     _choice("model.head", cfg.model.head, HEADS)
@@ -260,8 +257,9 @@ def validate(cfg: Any) -> None:
     if cfg.dataset.train_limit is not None:
         _positive("dataset.train_limit", cfg.dataset.train_limit)
     head = cfg.model.head
-    if head != "auto" and head not in VALID_HEADS[cfg.loss.name]:
-        pairs = "; ".join(f"loss={k}: model.head={'|'.join(v)}" for k, v in VALID_HEADS.items())
+    if head != "auto" and head not in losses.LOSSES[cfg.loss.name].heads:
+        pairs = "; ".join(f"loss={name}: model.head={'|'.join(loss.heads)}"
+                          for name, loss in losses.LOSSES.items())
         raise ConfigError(
             f"loss={cfg.loss.name} cannot train model.head={head}. Valid pairs: {pairs} "
             "(model.head=auto picks one)"
