@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import runstore
+from . import losses, runstore
 from .schema import PARAMS
 
-# Losses that are a cross-entropy of their head; each is paired with squared error on that head.
-ENTROPY_LOSSES = ("ce", "bce")
+SQUARED = "mse"  # the loss every paired ratio compares: squared error over a log-loss
+# The loss's options (loss, k, M): the pair label says them; they are not a comparison's axes.
+LOSS_PARAMS = tuple(name for name, key in PARAMS.items() if key.startswith("loss."))
 
 
 @dataclass
@@ -83,12 +84,11 @@ def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> p
 
 
 def _pair(params: dict) -> str:
-    """The head+loss label, with the rescaled square loss's own parameters, which belong to
-    the loss (not to the comparison's other axes)."""
-    pair = f"{params['head']}+{params['loss']}"
-    if params["loss"] == "sq_rescaled":
-        pair += f"(k={params['k']:g},M={params['M']:g})"
-    return pair
+    """The head+loss label, with the loss's own parameters (the rescaled square loss's k and
+    M), which belong to the loss (not to the comparison's other axes)."""
+    loss = losses.LOSSES.get(params["loss"])
+    own = ",".join(f"{key}={params[key]:g}" for key in (loss.params if loss else ()))
+    return f"{params['head']}+{params['loss']}" + (f"({own})" if own else "")
 
 
 def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
@@ -181,7 +181,7 @@ def load_runs(root: Path) -> Runs:
                 skipped)
 
 
-def varying(table: pd.DataFrame, exclude=("seed", "head", "loss", "pair", "k", "M")) -> list[str]:
+def varying(table: pd.DataFrame, exclude=("seed", "head", "pair", *LOSS_PARAMS)) -> list[str]:
     """Parameter columns whose value differs between the runs of ``table``."""
     return [c for c in PARAMS if c in table and c not in exclude and table[c].nunique() > 1]
 
@@ -214,14 +214,14 @@ def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def paired_ratio(table: pd.DataFrame, column: str = "steps_to_target") -> pd.DataFrame:
-    """Per seed, ``column`` of squared error over that of the cross-entropy loss on the same
-    head with every other parameter equal; mean and CI of the ratio over the seeds where both
-    are ``done`` and have a value (``n``), of ``seeds`` seeds of both; ``diverged`` and
-    ``failed``: the seeds where either did."""
+    """Per seed, ``column`` of squared error over that of each log-loss (cross-entropy, BCE:
+    ``log_loss`` in losses.LOSSES) on the same head with every other parameter equal; mean and
+    CI of the ratio over the seeds where both are ``done`` and have a value (``n``), of
+    ``seeds`` seeds of both; ``diverged`` and ``failed``: the seeds where either did."""
     keys = ["experiment", "head", *varying(table), "seed"]
-    mse = table[table["loss"] == "mse"].set_index(keys)
+    mse = table[table["loss"] == SQUARED].set_index(keys)
     out = []
-    for loss in ENTROPY_LOSSES:
+    for loss in (name for name, entry in losses.LOSSES.items() if entry.log_loss):
         ent = table[table["loss"] == loss].set_index(keys)
         seeds = pd.concat({"mse": mse["status"], "ent": ent["status"]}, axis=1, join="inner")
         if seeds.empty:

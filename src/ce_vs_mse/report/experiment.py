@@ -66,7 +66,7 @@ class Experiment:
 ACCURACY = Metric("test/accuracy", "test accuracy", bounds=(0, 1))
 TEST_CE = Metric("test/ce", "test cross-entropy (nats)", log=True)
 TEST_MSE = Metric("test/mse", "test squared error ½Σ(a-y)²", log=True,
-                  own_axis=lambda pair: style.split(pair)[1] == "sq_rescaled",
+                  own_axis=lambda pair: style.family(pair) == "rescaled square",
                   own_label="rescaled loss (targets M), right axis")
 GRAD_Z = Metric("output/grad_z_abs_mean", "mean |∂ℓ/∂z|", log=True)
 SATURATED = Metric("output/saturated_fraction", "saturated outputs", bounds=(0, 1))
@@ -131,12 +131,13 @@ def standard(doc: Document, exp: Experiment) -> str:
     steps = (f"x: mini-batch updates, on a log scale from step {first:g} on"
              if first else "x: mini-batch updates")
     note = f" {left_out}" if left_out else ""
+    rescaled = any(map(TEST_MSE.own_axis, exp.table["pair"]))
     doc.figure(plots.panels_figure(_grid(exp, curves, [ACCURACY, TEST_CE, TEST_MSE]), "step",
                                    "mini-batch updates", first), f"{name}_accuracy_step",
                f"{name}: test accuracy, and the cross-entropy and squared error of the model "
                f"whatever loss trains it (on log scales), mean over seeds with 95 % band; {steps}."
                + (" The rescaled loss's squared error (its targets are M, not 1) is drawn "
-                  "against the right-hand axis." if _has_loss(exp, "sq_rescaled") else "")
+                  "against the right-hand axis." if rescaled else "")
                + note)
     doc.figure(plots.panels_figure(_layers(exp, curves), "step", "mini-batch updates", first),
                f"{name}_grad_norm", f"{name}: L2 norm of the gradient of each layer's weights "
@@ -168,10 +169,6 @@ def standard(doc: Document, exp: Experiment) -> str:
     doc.table(shown, numbers, f"{name}_final_accuracy", "Final test accuracy: mean [95 % "
               "interval] over the seeds that did not diverge")
     return _ratio_answer(exp)
-
-
-def _has_loss(exp: Experiment, loss: str) -> bool:
-    return bool((exp.table["loss"] == loss).any())
 
 
 def _ratio_answer(exp: Experiment) -> str:

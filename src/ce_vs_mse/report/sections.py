@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .. import aggregate
+from .. import aggregate, losses
 from . import plots, style, tables
 from .document import Document, interval, number, significant
 from .experiment import Experiment, standard
@@ -57,7 +57,8 @@ def neuron(doc: Document, exp: Experiment) -> str:
         look = {**style.line(r["pair"]), "lw": 1.8 if r["lr"] == lrs[0] else 1.1,
                 "alpha": 1.0 if r["lr"] == lrs[0] else 0.5}
         axes[0, j].plot(ev["epoch"], a, **look)
-        axes[1, j].plot(ev["epoch"], ev["test/mse" if r["loss"] == "mse" else "test/ce"], **look)
+        cost = "test/ce" if losses.get(r["loss"]).log_loss else "test/mse"  # its own loss
+        axes[1, j].plot(ev["epoch"], ev[cost], **look)
         g = c.dropna(subset=["grad_norm/output.weight"])
         axes[2, j].plot(g["epoch"], g["grad_norm/output.weight"], **look)
         below = np.nonzero(a < 0.5)[0]

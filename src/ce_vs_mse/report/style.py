@@ -1,11 +1,11 @@
-"""How every figure looks, defined once: one colour per loss and one line style per head.
+"""How every figure looks, defined once: one colour per loss family and one line style per head.
 
 A head+loss pair (``softmax+ce``, ``sigmoid+mse``, ``linear+sq_rescaled(k=1,M=15)``) always
 has the same look, in every figure and section:
 
-- colour = the loss: cross-entropy (softmax CE and sigmoid BCE alike) blue, squared error
-  vermilion, Hui & Belkin's rescaled square loss bluish green (Okabe & Ito's palette, which
-  colour-blind readers tell apart);
+- colour = the loss's family (its ``family`` in losses.LOSSES): cross-entropy (softmax CE and
+  sigmoid BCE alike) blue, squared error vermilion, Hui & Belkin's rescaled square loss bluish
+  green (Okabe & Ito's palette, which colour-blind readers tell apart);
 - line style (and bar hatching, and marker) = the head: softmax solid, sigmoid dashed, linear
   dash-dotted.
 
@@ -22,13 +22,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-LOSS_COLOUR = {"ce": "#0072B2", "bce": "#0072B2", "mse": "#D55E00", "sq_rescaled": "#009E73"}
-LOSS_NAME = {"ce": "cross-entropy", "bce": "BCE", "mse": "squared error",
-             "sq_rescaled": "rescaled square loss"}
+from .. import losses  # noqa: E402
+
+# A loss's colour is its family's (losses.LOSSES: each loss's ``family``), in the order pairs
+# are listed.
+FAMILY_COLOUR = {"cross-entropy": "#0072B2", "squared error": "#D55E00",
+                 "rescaled square": "#009E73"}
 HEAD_LINE = {"softmax": "-", "sigmoid": "--", "linear": "-."}
 HEAD_HATCH = {"softmax": "", "sigmoid": "//", "linear": ".."}
 HEAD_MARKER = {"softmax": "o", "sigmoid": "s", "linear": "^"}
-UNKNOWN = "#666666"  # a loss or head added later, until it is given its own look here
+UNKNOWN = "#666666"  # a loss family or head added later, until it is given its own look here
 NEUTRAL = ("#222222", "#888888")  # lines that are not a pair (e.g. y = 1 and y = 0)
 
 plt.rcParams.update({"svg.hashsalt": "ce-vs-mse", "svg.fonttype": "none",  # text stays text
@@ -42,15 +45,21 @@ def split(pair: str) -> tuple[str, str]:
     return head, loss.partition("(")[0]
 
 
+def family(pair: str) -> str | None:
+    """The loss family of a pair (``cross-entropy`` for ``sigmoid+bce``); None for a loss that
+    is not registered."""
+    loss = losses.LOSSES.get(split(pair)[1])
+    return loss.family if loss else None
+
+
 TAG = "_pair:"  # artists drawn for a pair are labelled TAG + pair (a leading _: no legend)
 
 
 def line(pair: str) -> dict:
     """Keyword arguments for ``ax.plot`` (and ``fill_between``, ``errorbar``) that draw
     ``pair`` in its look, the artist labelled as the pair's (:func:`pair_of`)."""
-    head, loss = split(pair)
-    return {"color": LOSS_COLOUR.get(loss, UNKNOWN), "linestyle": HEAD_LINE.get(head, ":"),
-            "label": TAG + pair}
+    return {"color": FAMILY_COLOUR.get(family(pair), UNKNOWN),
+            "linestyle": HEAD_LINE.get(split(pair)[0], ":"), "label": TAG + pair}
 
 
 def colour(pair: str) -> str:
@@ -74,15 +83,17 @@ def marker(pair: str) -> str:
 
 
 def _key(pair: str) -> tuple:
-    heads, losses = list(HEAD_LINE), list(LOSS_COLOUR)
+    heads, families, names = list(HEAD_LINE), list(FAMILY_COLOUR), list(losses.LOSSES)
     head, loss = split(pair)
     return (heads.index(head) if head in heads else len(heads),
-            losses.index(loss) if loss in losses else len(losses), pair)
+            families.index(family(pair)) if family(pair) in families else len(families),
+            names.index(loss) if loss in names else len(names), pair)
 
 
 def order(pairs) -> list[str]:
     """Pairs in the one order every legend, table and bar chart uses: by head (softmax,
-    sigmoid, linear), then cross-entropy before squared error before the rescaled loss."""
+    sigmoid, linear), then by loss family (cross-entropy before squared error before the
+    rescaled loss), then as losses.LOSSES lists them."""
     return sorted(set(pairs), key=_key)
 
 
