@@ -180,6 +180,14 @@ def check_pair(overrides: list[str]) -> None:
                               "was also given; drop one of them")
 
 
+def check(cfg: Any, overrides: list[str]) -> None:
+    """Every check of a job's configuration before it trains, as the sweeper makes them on
+    every job first: its keys, its ``pair=`` against the other overrides, its values."""
+    check_keys(cfg)
+    check_pair(list(overrides))
+    validate(cfg)
+
+
 def _finite(cfg: Any) -> None:
     """Every number in the configuration must be finite (nan and inf pass a type check)."""
     for group in GROUPS:

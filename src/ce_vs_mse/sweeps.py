@@ -116,9 +116,7 @@ class CheckedSweeper(Sweeper):
         for i, job in enumerate(jobs):
             try:
                 cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(job))
-                schema.check_keys(cfg)
-                schema.check_pair(list(job))
-                schema.validate(cfg)
+                schema.check(cfg, list(job))
             except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
                 why = str(err) if isinstance(err, schema.ConfigError) else one_line(err)
                 errors.append(f"job #{i} ({' '.join(filter_overrides(job))}): {why}")

@@ -1,0 +1,45 @@
+"""Every experiment file composes: each ``experiments/*.yaml`` (found by a glob, so a new file
+is tested too) with each job of its sweep (``hydra.sweeper.params``, expanded by Hydra's own
+parser as the sweeper expands it) passes the checks the CLI makes before training. Nothing
+is trained."""
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
+
+from ce_vs_mse import schema
+from ce_vs_mse.config_tree import config_dir
+
+FILES = sorted((config_dir() / "experiment").glob("*.yaml"))
+
+
+def jobs(path) -> list[list[str]]:
+    """The overrides of each job ``ce-vs-mse experiment=<name>`` runs: one job per combination
+    of the sweep's values, or one job without overrides when it sweeps nothing."""
+    params = OmegaConf.select(OmegaConf.load(path), "hydra.sweeper.params") or {}
+    overrides = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
+    return [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+
+
+def test_every_experiment_file_is_found_and_sweeps_expand_to_every_combination():
+    names = [p.stem for p in FILES]
+    assert {"quickstart", "neuron", "landscape"} <= set(names)
+    neuron = jobs(config_dir() / "experiment" / "neuron.yaml")  # a 2 x 2 x 2 x 2 grid
+    assert len(neuron) == 16 and len({tuple(sorted(j)) for j in neuron}) == 16
+    assert ["loss=mse", "optimizer.lr=0.15", "model.init_weight=2.0",
+            "model.init_bias=0.9"] in neuron
+    assert jobs(config_dir() / "experiment" / "landscape.yaml") == [[]]  # no sweep: one job
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_job_of_the_experiment_composes_and_passes_the_clis_checks(path):
+    schema.register()  # configs/config.yaml starts from the registered schema
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        for job in jobs(path):
+            try:
+                cfg = compose("config", overrides=[f"experiment={path.stem}", *job])
+                schema.check(cfg, job)
+            except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
+                pytest.fail(f"experiment={path.stem} {' '.join(job)}: {err}")
