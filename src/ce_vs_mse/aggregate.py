@@ -107,11 +107,20 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
            **{k: v for k, v in params.items() if k != "seed"},
            **{f"final {k}": v for k, v in summary["final"].items()},
            "overrides": tuple(summary.get("overrides") or ()),
+           "reliability": _diagram(summary.get("reliability")),
            **_trained_with(summary.get("provenance")),
            "path": str(run_dir.relative_to(root))}
     for key in ("experiment", "run", "seed", "status", "pair"):
         metrics.insert(0, key, row[key])
     return row, metrics
+
+
+def _diagram(value: dict | None) -> tuple | None:
+    """The test split's reliability diagram, hashable: (count, confidence_sum, correct),
+    each a tuple over confidence bins (:func:`ce_vs_mse.calibration.reliability`)."""
+    if value is None:
+        return None
+    return tuple(tuple(value[k]) for k in ("count", "confidence_sum", "correct"))
 
 
 def _trained_with(provenance) -> dict:

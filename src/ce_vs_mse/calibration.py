@@ -62,3 +62,22 @@ def expected_calibration_error(confidence: torch.Tensor, correct: torch.Tensor,
     gap = correct.to(confidence.dtype) - confidence
     per_bin = gap.new_zeros(*gap.shape[:-1], bins).scatter_add_(-1, index, gap)
     return per_bin.abs().sum(-1) / gap.shape[-1]
+
+
+def reliability(z: torch.Tensor, y: torch.Tensor, head: str, bins: int = BINS) -> list[dict]:
+    """Each replica's reliability diagram of output pre-activations z (R, N, K) against labels
+    y (N,): per confidence bin (as :func:`expected_calibration_error` bins them) the number of
+    examples, the sum of their confidences and how many are correct, as lists of ``bins``
+    numbers. Sums, not means, so that seeds pool by adding (an empty bin is 0, 0, 0). A
+    replica whose outputs are not finite (it diverged) gets None."""
+    p = probabilities(z, head)
+    confidence, predicted = p.max(-1)  # (R, N): max_k p_k and its class, predict(z)'s class
+    correct = (predicted == y).to(p.dtype)
+    index = (confidence * bins).ceil().long().clamp_(1, bins) - 1
+    sums = [torch.zeros(z.shape[0], bins, dtype=p.dtype).scatter_add_(-1, index, v)
+            for v in (torch.ones_like(confidence), confidence, correct)]
+    finite = z.isfinite().flatten(1).all(-1)
+    return [{"count": [int(c) for c in sums[0][r].tolist()],
+             "confidence_sum": sums[1][r].tolist(), "correct": [int(c) for c in
+                                                                 sums[2][r].tolist()]}
+            if finite[r] else None for r in range(z.shape[0])]

@@ -29,7 +29,7 @@ def _init_weight(fan_in: int, fan_out: int, scheme: str, gen: torch.Generator) -
     if scheme == "xavier":  # Glorot & Bengio (2010), uniform
         bound = math.sqrt(6.0 / (fan_in + fan_out))
         return (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
-    if scheme == "lecun":  # LeCun et al. (1998), N(0, 1/fan_in)
+    if scheme in ("lecun", "nielsen"):  # LeCun et al. (1998), N(0, 1/fan_in)
         return torch.randn(fan_in, fan_out, generator=gen) / math.sqrt(fan_in)
     if scheme == "kaiming":  # He et al. (2015), N(0, 2/fan_in)
         return torch.randn(fan_in, fan_out, generator=gen) * math.sqrt(2.0 / fan_in)
@@ -81,7 +81,7 @@ class ReplicaMLP(nn.Module):
             else:
                 weight = torch.stack([_init_weight(fan_in, fan_out, init, g) for g in gens])
                 bias = torch.zeros(len(seeds), fan_out)
-            if init == "normal":  # Nielsen draws biases from N(0, 1) too
+            if init in ("normal", "nielsen"):  # Nielsen draws biases from N(0, 1) (ch. 1, 3)
                 bias = torch.stack([torch.randn(fan_out, generator=g) for g in gens])
             layers[name] = ReplicaLinear(weight * init_scale, bias)
         self.layers = nn.ModuleDict(layers)

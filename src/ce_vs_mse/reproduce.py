@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,8 +24,9 @@ from pathlib import Path
 from . import runstore
 from .config_tree import config_dir
 
-EXPERIMENTS = ["quickstart", "neuron", "multiclass", "binary", "saturation", "fair_lr",
-               "counter_case"]
+# the costliest first, so that experiments trained side by side end at about the same time
+EXPERIMENTS = ["nielsen_mnist", "depth", "label_noise", "fair_lr", "multiclass", "saturation",
+               "optimizer", "counter_case", "binary", "quickstart", "neuron"]
 ON_DISK = {"mnist": Path("data/MNIST/raw")}  # trained only when their data is there
 STAMP = ".built-from"  # in the report folder: the digest of the runs it was built from
 
@@ -115,6 +117,43 @@ def _command(name: str, module: str) -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", module]
 
 
+def train(names: list[str], overrides: list[str], workers: int) -> list[str]:
+    """Run ``ce-vs-mse experiment=<name>`` for each name, ``workers`` at a time; return the
+    names that failed. One at a time, its output streams; side by side, each experiment's
+    output is printed whole when it ends, so that lines of two never interleave."""
+    env = {**os.environ, "CE_VS_MSE_HINTS": "0"}  # the hint is said once, at the end
+    commands = {n: [*_command("ce-vs-mse", "ce_vs_mse.cli"), f"experiment={n}", *overrides]
+                for n in names}
+    if workers == 1 or len(names) == 1:
+        return [n for n in names if subprocess.run(commands[n], env=env).returncode != 0]
+    waiting, running, failed = list(names), {}, []
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                name = waiting.pop(0)
+                log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed below)
+                running[name] = (subprocess.Popen(commands[name], env=env, stdout=log,
+                                                  stderr=subprocess.STDOUT), log)
+            time.sleep(0.2)
+            for name, (process, log) in list(running.items()):
+                if process.poll() is None:
+                    continue
+                del running[name]
+                log.seek(0)
+                print(f"== {name}: finished", file=sys.stderr)
+                sys.stderr.write(log.read())
+                sys.stderr.flush()
+                log.close()
+                if process.returncode != 0:
+                    failed.append(name)
+    finally:  # interrupted: the experiments still training stop too (their runs stay
+        for process, log in running.values():  # unfinished, and are retrained next time)
+            process.terminate()
+            process.wait()
+            log.close()
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("overrides", nargs="*",
@@ -124,7 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--experiments", default=",".join(EXPERIMENTS + list(ON_DISK)),
                         help="comma-separated names from experiments/ (default: all the "
                              "report needs)")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="experiments trained side by side, each one process with one "
+                             "torch thread (default: one per usable core)")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers {args.workers}: give a number of processes >= 1")
     start = time.perf_counter()
     chosen = [e for e in args.experiments.split(",") if e]
     bad = [e for e in chosen if not (config_dir() / "experiment" / f"{e}.yaml").is_file()]
@@ -134,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     skipped = [e for e in chosen if e not in experiments]
     given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
     results_dir = Path(given.get("results_dir", "results/runs"))
-    trained, failed, seeds = [], [], []  # seeds: (experiment, job, seed, trained now?)
+    trained, seeds = [], []  # seeds: (experiment, job, seed, trained now?)
     for name in experiments:
         listed = jobs(name, args.overrides, results_dir)
         todo = [m for job in listed for m in unfinished(name, job, results_dir)]
@@ -145,11 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"== {name}: {len(todo)} seed(s) to train", file=sys.stderr, flush=True)
         trained.append(name)
-        ran = subprocess.run([*_command("ce-vs-mse", "ce_vs_mse.cli"),
-                              f"experiment={name}", *args.overrides],
-                             env={**os.environ, "CE_VS_MSE_HINTS": "0"})  # said once, below
-        if ran.returncode != 0:
-            failed.append(name)
+    failed = train(trained, args.overrides, args.workers)
     for name in skipped:
         print(f"== {name}: skipped, its data is not in {ON_DISK[name]} (README, Data)",
               file=sys.stderr)

@@ -19,8 +19,8 @@ import torch
 from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
+from . import calibration, losses, models, provenance, recorder, runstore, trainer
 from . import data as datasets
-from . import losses, models, provenance, recorder, runstore, trainer
 from .schema import PARAMS, ConfigError, check_keys, validate
 
 log = logging.getLogger(__name__)
@@ -203,12 +203,14 @@ def _train(cfg, experiment, overrides, data, device, head, base, todo, job) -> N
         outcome = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
                                 rec, desc=job.name)
         rec.steps_to_target([out.reached[0] if out.reached else None for out in outcome.replicas])
+        with torch.no_grad():  # the trained networks' reliability diagram on the test split
+            diagrams = calibration.reliability(model(data.x_test).cpu(), data.y_test.cpu(), head)
     except BaseException:
         rec.close(keep_metrics=False)
         raise
     rec.close()
     wall = time.perf_counter() - start
-    for s, folder, out in zip(todo, run_dirs, outcome.replicas, strict=True):
+    for s, folder, out, diagram in zip(todo, run_dirs, outcome.replicas, diagrams, strict=True):
         status = "diverged" if out.diverged_at is not None else "done"
         reached = out.reached or (None, None)
         runstore.finish(folder, {
@@ -219,7 +221,8 @@ def _train(cfg, experiment, overrides, data, device, head, base, todo, job) -> N
             "overrides": overrides, "steps": outcome.steps,
             "target_accuracy": cfg.trainer.target_accuracy,
             "steps_to_target": reached[0], "epochs_to_target": reached[1],
-            "final": out.final, "wall_time_s": round(wall, 3),
+            "final": out.final, "reliability": diagram if status == "done" else None,
+            "wall_time_s": round(wall, 3),
             "replicas_in_lockstep": len(todo), "device": str(device),
         })
         note = f"diverged at step {out.diverged_at}" if out.diverged_at is not None else ""

@@ -195,6 +195,19 @@ def _number(value: Any) -> Any:
     return float(value) if value in ("nan", "inf", "-inf") else value
 
 
+def _is_diagram(value: Any) -> bool:
+    """None (not recorded: a diverged seed, or a run from before it was), or what
+    :func:`ce_vs_mse.calibration.reliability` writes: equally long lists of numbers."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or set(value) != {"count", "confidence_sum", "correct"}:
+        return False
+    lists = list(value.values())
+    return all(isinstance(v, list) and len(v) == len(lists[0])
+               and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+               for v in lists)
+
+
 def read_summary(run_dir: Path) -> dict:
     """The run's summary, checked field by field (non-finite numbers back as floats), or
     :class:`Unfinished` saying what is wrong. Does not check the files it vouches for."""
@@ -215,6 +228,8 @@ def read_summary(run_dir: Path) -> dict:
             raise Unfinished(f"summary.json has {key}={value!r}")
     if summary["status"] not in FINISHED:
         raise Unfinished(f"summary.json has status={summary['status']!r}")
+    if not _is_diagram(summary.get("reliability")):
+        raise Unfinished("summary.json has a malformed reliability diagram")
     summary["final"] = {k: _number(v) for k, v in summary["final"].items()}
     return summary
 

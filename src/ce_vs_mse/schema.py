@@ -23,7 +23,7 @@ DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 HEADS = ("auto", *heads.HEADS)  # auto: the loss's own choice (losses.LOSSES)
-INITS = ("xavier", "lecun", "kaiming", "normal", "constant")
+INITS = ("xavier", "lecun", "kaiming", "normal", "nielsen", "constant")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 # The losses and the heads each may train are the registry's: losses.LOSSES.

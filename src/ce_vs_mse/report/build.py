@@ -39,7 +39,8 @@ def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFra
     present = sorted(set(table["experiment"])) if len(table) else []
     if experiments in ("named", "all"):
         named = config_tree.named_experiments()
-        wanted = [n for n in SECTIONS if n in named or not SECTIONS[n].needs_runs]
+        wanted = [n for n in SECTIONS
+                  if SECTIONS[n].experiment in named or not SECTIONS[n].needs_runs]
         wanted += [n for n in named if n not in SECTIONS]
         if experiments == "all":
             wanted += [n for n in present if n not in wanted]
@@ -49,7 +50,8 @@ def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFra
         wanted.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
     if not len(table):
         return wanted, table, []
-    keep = table["experiment"].isin(wanted)
+    drawn = {SECTIONS[n].experiment if n in SECTIONS else n for n in wanted}
+    keep = table["experiment"].isin(drawn)
     notes = []
     if experiments == "named":
         member = [e not in named or overrides is None
@@ -62,9 +64,11 @@ def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFra
                          f"`experiments/{name}.yaml` does not make (e.g. "
                          f"`{' '.join(group['overrides'].iloc[0])}`)")
         keep &= pd.Series(member, index=table.index)
-    others = sorted(set(table.loc[~table["experiment"].isin(wanted), "experiment"]))
+    others = sorted(set(table.loc[~table["experiment"].isin(drawn), "experiment"]))
     if others:
-        notes.append(f"- experiments not in experiments/: {', '.join(f'`{n}`' for n in others)}")
+        what = ("not in experiments/" if experiments in ("named", "all")
+                else "not in --experiments")
+        notes.append(f"- experiments {what}: {', '.join(f'`{n}`' for n in others)}")
     return wanted, table[keep], notes
 
 
@@ -126,13 +130,15 @@ def _section(runs: aggregate.Runs, out: Path, name: str) -> tuple[list[str], str
         section = SECTIONS.get(name)
         question = section.question if section else ADHOC_QUESTION
         doc.text(f"## {name}", question)
-        table = runs.table[runs.table["experiment"] == name] if len(runs.table) else runs.table
+        source = section.experiment if section else name
+        table = (runs.table[runs.table["experiment"] == source] if len(runs.table)
+                 else runs.table)
         exp = None
         if len(table):
-            exp = Experiment(name, table, runs.curves[runs.curves["experiment"] == name])
+            exp = Experiment(source, table, runs.curves[runs.curves["experiment"] == source])
         if exp is None and (section is None or section.needs_runs):
             how = ("put MNIST in `data/` (README, Data) and run `ce-vs-mse experiment=mnist`"
-                   if name == "mnist" else f"run `ce-vs-mse experiment={name}`")
+                   if name == "mnist" else f"run `ce-vs-mse experiment={source}`")
             doc.text(f"No finished runs of this experiment: {how}.")
             return doc.lines, question, f"not run yet ({how})."
         answer = (section.draw if section else standard)(doc, exp)

@@ -1,0 +1,209 @@
+"""The settings in which people choose a loss: Nielsen's initialisation, the reliability
+diagram every run records, and the depth, optimizer, label-noise, calibration and MNIST
+sections drawn from small real runs, their numbers recomputed here from the run files."""
+
+import json
+import math
+import statistics
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from ce_vs_mse import calibration, config_tree, report, runner, runstore
+from ce_vs_mse.models import ReplicaMLP
+
+
+def test_nielsen_init_draws_weights_with_variance_one_over_fan_in_and_biases_with_one():
+    model = ReplicaMLP([400, 300, 10], "sigmoid", seeds=[0, 1], init="nielsen")
+    w, b = model.layers["layer1"].weight, model.layers["layer1"].bias
+    assert w.shape == (2, 400, 300) and b.shape == (2, 1, 300)
+    assert float(w.detach().std()) == pytest.approx(1 / math.sqrt(400), rel=0.02)
+    assert float(b.detach().std()) == pytest.approx(1.0, rel=0.1)
+    assert float(model.layers["output"].weight.detach().std()) == pytest.approx(
+        1 / math.sqrt(300), rel=0.1)
+    lecun = ReplicaMLP([400, 300, 10], "sigmoid", seeds=[0, 1], init="lecun")
+    assert torch.equal(lecun.layers["layer1"].weight, w)  # the same draw; only biases differ
+    assert not lecun.layers["layer1"].bias.any()
+
+
+def test_reliability_bins_match_hand_computed_values_and_the_ece():
+    # one sigmoid unit: p(class 1) = 0.9, 0.3, 0.65, 0.05 -> confidence 0.9, 0.7, 0.65, 0.95
+    # and predictions 1, 0, 1, 0; labels 1, 1, 0, 0 -> correct 1, 0, 0, 1
+    p1 = torch.tensor([0.9, 0.3, 0.65, 0.05])
+    z = torch.log(p1 / (1 - p1)).reshape(1, 4, 1)
+    y = torch.tensor([1, 1, 0, 0])
+    (d,) = calibration.reliability(z, y, "sigmoid", bins=5)
+    # bins of width 0.2: 0.9 and 0.95 in (0.8, 1], 0.7 and 0.65 in (0.6, 0.8]
+    assert d["count"] == [0, 0, 0, 2, 2]
+    assert d["correct"] == [0, 0, 0, 0, 2]
+    assert d["confidence_sum"] == pytest.approx([0, 0, 0, 1.35, 1.85])
+    ece = sum(abs(c - s) for c, s in zip(d["correct"], d["confidence_sum"], strict=True)) / 4
+    assert ece == pytest.approx(abs(0 - 1.35) / 4 + abs(2 - 1.85) / 4)
+    conf, pred = calibration.probabilities(z, "sigmoid").max(-1)
+    assert ece == pytest.approx(float(calibration.expected_calibration_error(
+        conf, (pred == y).float(), bins=5)[0]))
+
+
+def test_a_diverged_replica_has_no_reliability_diagram():
+    z = torch.tensor([[[0.1, 0.2]], [[float("nan"), 0.0]]])
+    first, second = calibration.reliability(z, torch.tensor([1]), "softmax")
+    assert sum(first["count"]) == 1 and second is None
+
+
+def _run(results: Path, experiment: str, *overrides: str) -> None:
+    cfg = config_tree.compose(f"experiment={experiment}", f"results_dir={results}",
+                              *overrides)
+    runner.run(cfg, experiment, [f"experiment={experiment}", *overrides])
+
+
+TINY = ("seeds=[0,1,2]", "trainer.epochs=2", "trainer.eval_every=0",
+        "dataset.train_limit=600")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """Small real runs of each new experiment (a few epochs, narrow networks)."""
+    root = tmp_path_factory.mktemp("settings") / "runs"
+    for pair in ("softmax_ce", "softmax_mse"):
+        for noise in (0.0, 0.4):
+            _run(root, "label_noise", f"pair={pair}", f"dataset.label_noise={noise}",
+                 "model.hidden=[16]", *TINY)
+        for hidden in ("[8]", "[8,8]"):
+            for lr in (0.5, 2):
+                _run(root, "depth", f"pair={pair}", f"model.hidden={hidden}",
+                     f"optimizer.lr={lr}", "trainer.target_accuracy=0.5", *TINY)
+        for opt in ("sgd", "adam"):
+            _run(root, "optimizer", f"pair={pair}", f"optimizer={opt}",
+                 "trainer.target_accuracy=0.5", *TINY)
+    for pair in ("sigmoid_mse", "sigmoid_bce"):
+        for lr in (0.5, 3.0):
+            _run(root, "nielsen_mnist", f"pair={pair}", f"optimizer.lr={lr}", "seeds=[0,1]",
+                 "trainer.epochs=2", "dataset.train_limit=400", "trainer.batch_size=20",
+                 "trainer.target_accuracy=0.5")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(runs, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("settings-report")
+    report.build(runs, out, workers=1,
+                 experiments="nielsen_mnist,depth,optimizer,label_noise,calibration")
+    return out
+
+
+def _summaries(runs: Path, experiment: str) -> pd.DataFrame:
+    rows = []
+    for path in sorted((runs / experiment).rglob("summary.json")):
+        s = json.loads(path.read_text())
+        rows.append({**s["params"], "run": s["run"], "status": s["status"],
+                     "steps_to_target": s["steps_to_target"], "reliability": s["reliability"],
+                     **{f"final {k}": v for k, v in s["final"].items()}, "dir": path.parent})
+    return pd.DataFrame(rows)
+
+
+def _line(text: str, name: str) -> str:
+    return next(x for x in text.splitlines() if x.startswith(f"- **{name}**"))
+
+
+def test_every_new_section_is_drawn_with_its_figures_and_tables(built):
+    text = (built / "REPORT.md").read_text()
+    for name in ("nielsen_mnist", "depth", "optimizer", "label_noise", "calibration"):
+        assert f"\n## {name}\n" in text
+        assert "not run yet" not in _line(text, name)
+    for figure in ("depth", "depth_gradient_by_layer", "depth_gradient_deepest",
+                   "optimizer_ratio", "label_noise_accuracy", "calibration_reliability",
+                   "calibration_over_training", "nielsen_mnist_accuracy_step"):
+        assert (built / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
+    for table in ("depth", "label_noise", "calibration", "nielsen_mnist_vs_published"):
+        assert len(pd.read_csv(built / "tables" / f"{table}.csv")) > 0, table
+
+
+def test_label_noise_table_is_each_seeds_best_and_final_test_accuracy(runs, built):
+    table = pd.read_csv(built / "tables" / "label_noise.csv")
+    s = _summaries(runs, "label_noise")
+    for (noise, loss), group in s.groupby(["label_noise", "loss"]):
+        best, final = [], []
+        for d in group["dir"]:
+            acc = pd.read_csv(d / "metrics.csv")["test/accuracy"].dropna()
+            best.append(acc.max())
+            final.append(acc.iloc[-1])
+        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")]
+        assert row["best_mean"].item() == pytest.approx(statistics.fmean(best), rel=1e-3)
+        assert row["final_mean"].item() == pytest.approx(statistics.fmean(final), rel=1e-3)
+        assert row["drop_mean"].item() == pytest.approx(
+            statistics.fmean(b - f for b, f in zip(best, final, strict=True)), abs=1e-3)
+
+
+def test_calibration_comes_from_every_seeds_diagram_of_the_whole_test_split(runs, built):
+    s = _summaries(runs, "label_noise")
+    n_test = 360  # digits: 1797 examples, 20 % held out, stratified
+    for diagram, ece in zip(s["reliability"], s["final test/ece"], strict=True):
+        assert sum(diagram["count"]) == n_test
+        gaps = [abs(c - k) for c, k in zip(diagram["correct"], diagram["confidence_sum"],
+                                           strict=True)]
+        assert sum(gaps) / n_test == pytest.approx(ece, abs=1e-5)  # the logged ECE, rebuilt
+    table = pd.read_csv(built / "tables" / "calibration.csv")
+    for (noise, loss), group in s.groupby(["label_noise", "loss"]):
+        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")]
+        assert row["ece_mean"].item() == pytest.approx(group["final test/ece"].mean(), rel=1e-3)
+        over = [(sum(d["confidence_sum"]) - sum(d["correct"])) / n_test
+                for d in group["reliability"]]
+        assert row["over_mean"].item() == pytest.approx(statistics.fmean(over), abs=1e-4)
+
+
+def test_optimizer_answer_is_the_per_seed_ratio_under_each_optimizer(runs, built):
+    s = _summaries(runs, "optimizer").sort_values("seed")
+    line = _line((built / "REPORT.md").read_text(), "optimizer")
+    for opt, name in (("sgd", "SGD η=0.5"), ("adam", "Adam η=0.001")):
+        at = s[s["optimizer"] == opt]
+        mse = at[at["loss"] == "mse"].set_index("seed")["steps_to_target"]
+        ce = at[at["loss"] == "ce"].set_index("seed")["steps_to_target"]
+        ratios = (mse / ce).dropna()
+        if len(ratios) >= 2:
+            assert f"{name} ×{report.document.number(ratios.mean())} [" in line, line
+
+
+def test_depth_table_has_each_depth_at_the_shared_and_the_best_eta(runs, built):
+    table = pd.read_csv(built / "tables" / "depth.csv")
+    assert sorted(table["hidden_layers"].unique()) == [1, 2]
+    s = _summaries(runs, "depth").assign(depth=lambda d: d["hidden"].map(
+        lambda h: len(json.loads(h))))
+    for (depth, loss), group in s.groupby(["depth", "loss"]):
+        means = group.groupby("lr")["final test/accuracy"].mean()
+        rows = table[(table["hidden_layers"] == depth) & (table["pair"] == f"softmax+{loss}")]
+        shared = rows[rows["eta"] == "shared η"]
+        best = rows[rows["eta"] == "best η"]
+        assert shared["lr"].item() == 0.5
+        assert shared["accuracy_mean"].item() == pytest.approx(means[0.5], rel=1e-3)
+        assert best["lr"].item() == means.idxmax()
+
+
+def test_nielsen_table_marks_his_eta_for_each_cost(built):
+    table = pd.read_csv(built / "tables" / "nielsen_mnist_vs_published.csv")
+    assert set(zip(table["pair"], table["lr"], strict=True)) == {
+        (p, lr) for p in ("sigmoid+mse", "sigmoid+bce") for lr in (0.5, 3.0)}
+    text = (built / "REPORT.md").read_text()
+    assert "95.42 % (ch. 1)" in text and "95.49 % (ch. 3)" in text
+    line = _line(text, "nielsen_mnist")
+    assert "squared error at η = 3 ends at" in line and "cross-entropy at η = 0.5" in line
+
+
+def test_a_malformed_reliability_diagram_makes_a_run_unfinished(runs, tmp_path):
+    folder = next((runs / "label_noise").rglob("seed=0"))
+    copy = tmp_path / "run"
+    copy.mkdir()
+    for f in folder.iterdir():
+        if f.is_file():
+            (copy / f.name).write_bytes(f.read_bytes())
+    assert runstore.is_done(copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    for bad in ({"count": [1, 2]}, {"count": [1], "confidence_sum": [0.5], "correct": [1, 2]},
+                {"count": ["1"], "confidence_sum": [0.5], "correct": [1]}, [1, 2, 3]):
+        (copy / "summary.json").write_text(json.dumps({**summary, "reliability": bad}))
+        with pytest.raises(runstore.Unfinished, match="reliability"):
+            runstore.verify(copy)
+    (copy / "summary.json").write_text(json.dumps({**summary, "reliability": None}))
+    assert runstore.is_done(copy)  # not recorded (a run from before it was) is finished
+
