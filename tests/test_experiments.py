@@ -9,7 +9,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from ce_vs_mse import schema
+from ce_vs_mse import config_tree, schema
 from ce_vs_mse.config_tree import config_dir
 
 FILES = sorted((config_dir() / "experiment").glob("*.yaml"))
@@ -43,3 +43,17 @@ def test_every_job_of_the_experiment_composes_and_passes_the_clis_checks(path):
                 schema.check(cfg, job)
             except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
                 pytest.fail(f"experiment={path.stem} {' '.join(job)}: {err}")
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_the_report_counts_every_job_of_the_experiment_as_its_own(path):
+    """The report's default (``--experiments named``) keeps a run only when its overrides are
+    one job of its experiment's sweep: list values such as ``model.hidden=[32],[32,32]``
+    are two values, not three pieces."""
+    seeds = OmegaConf.select(OmegaConf.load(path), "seeds") or [0]
+    for job in jobs(path):
+        recorded = [*job, f"experiment={path.stem}", "results_dir=elsewhere"]
+        assert config_tree.in_experiment(path.stem, recorded, seeds[0]), job
+        if job:  # a value the sweep does not have is not one of its runs
+            other = [f"{job[0].partition('=')[0]}=0.123", *recorded[1:]]
+            assert not config_tree.in_experiment(path.stem, other, seeds[0]), other

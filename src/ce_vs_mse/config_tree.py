@@ -39,11 +39,17 @@ def compose(*overrides: str):
 def sweep_grid(name: str) -> tuple[dict[str, list[str]], list[int]]:
     """The sweep of ``experiments/<name>.yaml`` (``hydra.sweeper.params``: key -> its values,
     as the command line spells them; empty for a single run) and its seeds."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.load(config_dir() / "experiment" / f"{name}.yaml")
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
-    grid = {str(k): [v.strip() for v in str(values).split(",")] for k, values in params.items()}
+    grid = {}
+    for key, values in params.items():  # parsed as the sweeper does: [32],[32,32] is 2 values
+        (parsed,) = OverridesParser.create().parse_overrides([f"{key}={values}"])
+        (jobs,) = BasicSweeper.split_arguments([parsed], None)
+        grid[str(key)] = [job[0].partition("=")[2] for job in jobs]
     return grid, list(OmegaConf.select(cfg, "seeds") or [])
 
 
