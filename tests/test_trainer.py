@@ -146,3 +146,16 @@ def test_rows_follow_the_schedule_and_steps_to_target_is_within_its_spacing(make
     assert 20 < s_every <= s_spaced <= 1.08 * s_every
     assert b.loc[s_every, "test/accuracy"] >= 0.9 > b.loc[:s_every - 1, "test/accuracy"].max()
 
+
+def test_seeds_split_into_groups_train_as_in_one_group(make_cfg, results_dir, monkeypatch):
+    one = runner.run(make_cfg(*FAST, "seeds=[0,1,2]")).run_dirs
+    parameters = 64 * 32 + 32 + 32 * 10 + 10  # digits, 64-32-10
+    monkeypatch.setattr(runner, "GROUP_PARAMETERS", 2 * parameters)  # groups [0, 1], [2]
+    assert runner.group_size(parameters) == 2
+    job = runner.run(make_cfg(*FAST, "seeds=[0,1,2]", f"results_dir={results_dir}/grouped"))
+    for a, b in zip(one, job.run_dirs, strict=True):
+        np.testing.assert_allclose(read_metrics(a).to_numpy(float),
+                                   read_metrics(b).to_numpy(float), rtol=1e-5, atol=1e-5)
+    lockstep = [json.loads((d / "summary.json").read_text())["replicas_in_lockstep"]
+                for d in job.run_dirs]
+    assert lockstep == [2, 2, 1] and [r.status for r in job.seeds] == ["done"] * 3
