@@ -1,7 +1,10 @@
 """When the trainer logs: log-spaced steps (every step first, then a fixed share of the step
 apart), or epoch ends as before, plus the fixed cadences and the last step."""
 
+import pytest
+
 from ce_vs_mse.schedule import Schedule, log_spaced
+from ce_vs_mse.schema import ConfigError, validate
 
 
 def test_log_spaced_steps_are_every_step_first_then_a_fixed_share_apart():
@@ -26,3 +29,9 @@ def test_per_decade_zero_logs_at_epoch_ends_as_before():
     assert [s for s in range(1, 91) if when.evaluation(s)] == [45, 90]
     assert [s for s in range(1, 91) if when.scalars(s)] == [10, 20, 30, 40, 45, 50, 60, 70,
                                                               80, 90]
+
+
+def test_a_negative_cadence_is_rejected_before_training(make_cfg):
+    for key in ("per_decade", "log_every", "eval_every"):
+        with pytest.raises(ConfigError, match=f"trainer.{key}=-1 must be >= 0"):
+            validate(make_cfg(f"trainer.{key}=-1"))
