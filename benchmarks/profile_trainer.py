@@ -6,14 +6,15 @@ Run from the repository root (with the project's virtualenv):
     python benchmarks/profile_trainer.py --steps 400 --device cuda
 
 Workload (2) of bench_trainer.py: the 784-100-10 sigmoid MLP, batch 64, softmax cross-entropy,
-SGD, default logging (trainer.log_every=10, evaluation and gradient histograms at the epoch
-end, evaluation at step 0), on synthetic MNIST-shaped data with ``steps x 64`` training
-examples (2000 test), so that one epoch is ``--steps`` steps. After an untimed warm-up it
+SGD, default logging (training scalars and evaluation on the log-spaced schedule of
+trainer.per_decade, evaluation at step 0), on synthetic MNIST-shaped data with ``steps x 64``
+training examples (2000 test), so that one epoch is ``--steps`` steps. After an untimed warm-up it
 prints
 
 1. torch.profiler (CPU activities) over one trainer run: the top 20 ops by self CPU time,
-   then the top 12 (op, input shapes) pairs: shapes with 12800 or 2000 rows instead of a
-   64-row batch are the full-split evaluations at step 0 and at the epoch end;
+   then the top 12 (op, input shapes) pairs: shapes with 2500 rows (trainer.eval_train_max=500
+   training examples and 2000 test examples) instead of a 64-row batch are the evaluations
+   at step 0 and at the logging points;
 2. the same top 20 for the bare loop of bench_trainer.py (forward, loss, backward, step);
 3. trainer minus bare, per step, for the ops that differ most;
 4. cProfile of one trainer run (pure Python view, profiler hooks off): the top 25 functions

@@ -9,7 +9,7 @@ import torch
 from conftest import read_metrics
 
 from ce_vs_mse import data as datasets
-from ce_vs_mse import losses, models, runner, seeding, trainer
+from ce_vs_mse import losses, models, runner, schedule, seeding, trainer
 
 FAST = ["trainer.epochs=2", "trainer.log_every=5"]
 
@@ -123,3 +123,39 @@ def test_saturated_wrong_is_logged_and_never_exceeds_saturated(make_cfg):
     both = m[["output/saturated_fraction", "output/saturated_wrong_fraction"]]
     assert (both["output/saturated_wrong_fraction"] <= both["output/saturated_fraction"]).all()
     assert both["output/saturated_wrong_fraction"].max() > 0  # ×10 weights: confident mistakes
+
+
+def test_rows_follow_the_schedule_and_steps_to_target_is_within_its_spacing(make_cfg,
+                                                                           results_dir):
+    """The log-spaced schedule evaluates at step 0 and its own steps only, and finds the
+    target within its spacing (48 a decade: ~5 %) of the step a run evaluated at every step
+    finds; the training itself is the same."""
+    common = ["model=logreg", "trainer.epochs=3", "trainer.target_accuracy=0.9", "seeds=[2]"]
+    spaced = runner.run(make_cfg(*common, "trainer.per_decade=48")).run_dirs[0]
+    every = runner.run(make_cfg(*common, "trainer.eval_every=1", "trainer.log_every=1",
+                                f"results_dir={results_dir}/every")).run_dirs[0]
+    a, b = read_metrics(spaced), read_metrics(every).set_index("step")
+    steps = 3 * 45
+    expected = schedule.log_spaced(steps, 48) | {steps}
+    assert list(a["step"]) == [0, *sorted(expected)]
+    assert a["test/accuracy"].notna().all() and a["train/loss"].iloc[1:].notna().all()
+    np.testing.assert_allclose(a.set_index("step").to_numpy(float), b.loc[a["step"]].to_numpy(
+        float), rtol=1e-6)
+    s_spaced = json.loads((spaced / "summary.json").read_text())["steps_to_target"]
+    s_every = json.loads((every / "summary.json").read_text())["steps_to_target"]
+    assert 20 < s_every <= s_spaced <= 1.08 * s_every
+    assert b.loc[s_every, "test/accuracy"] >= 0.9 > b.loc[:s_every - 1, "test/accuracy"].max()
+
+
+def test_seeds_split_into_groups_train_as_in_one_group(make_cfg, results_dir, monkeypatch):
+    one = runner.run(make_cfg(*FAST, "seeds=[0,1,2]")).run_dirs
+    parameters = 64 * 32 + 32 + 32 * 10 + 10  # digits, 64-32-10
+    monkeypatch.setattr(runner, "GROUP_PARAMETERS", 2 * parameters)  # groups [0, 1], [2]
+    assert runner.group_size(parameters) == 2
+    job = runner.run(make_cfg(*FAST, "seeds=[0,1,2]", f"results_dir={results_dir}/grouped"))
+    for a, b in zip(one, job.run_dirs, strict=True):
+        np.testing.assert_allclose(read_metrics(a).to_numpy(float),
+                                   read_metrics(b).to_numpy(float), rtol=1e-5, atol=1e-5)
+    lockstep = [json.loads((d / "summary.json").read_text())["replicas_in_lockstep"]
+                for d in job.run_dirs]
+    assert lockstep == [2, 2, 1] and [r.status for r in job.seeds] == ["done"] * 3

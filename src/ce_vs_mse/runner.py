@@ -186,8 +186,31 @@ def _claim(cfg, base: Path, job: Job, locks: list) -> list[int]:
     return todo
 
 
+# Replicas stop paying once a lockstep group's weights and activations outgrow the caches: on
+# 784-100-10 (79,510 parameters) replica-steps/s peak at R = 16 and fall beyond, on digits
+# (2,410) they still grow at 64 (benchmarks/BENCHMARKS.md, "How cost grows"). So a group holds
+# at most this many parameters, all replicas together.
+GROUP_PARAMETERS = 1_300_000
+
+
+def group_size(parameters: int) -> int:
+    """How many replicas of ``parameters`` parameters each to train in one lockstep group."""
+    return max(1, GROUP_PARAMETERS // parameters)
+
+
 def _train(cfg, experiment, overrides, data, device, head, base, todo, job) -> None:
-    """Train the seeds ``todo`` (their folders locked) and write their summaries."""
+    """Train the seeds ``todo`` (their folders locked) in lockstep groups of the best size
+    (:func:`group_size`; each seed's numbers are the same whatever its group) and write their
+    summaries."""
+    one, _ = models.build(cfg, data.n_features, data.n_classes, todo[:1])
+    size = group_size(sum(p.numel() for p in one.parameters()))
+    for first in range(0, len(todo), size):
+        _train_group(cfg, experiment, overrides, data, device, head, base,
+                     todo[first:first + size], job)
+
+
+def _train_group(cfg, experiment, overrides, data, device, head, base, todo, job) -> None:
+    """Train the seeds ``todo`` in lockstep and write their summaries."""
     run_dirs = [runstore.seed_dir(base, s) for s in todo]
     model, head = models.build(cfg, data.n_features, data.n_classes, todo)
     model, data = model.to(device), data.to(device)

@@ -51,9 +51,9 @@ NOT_IN_NAME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done",
 IN_READABLE_NAME = ("dataset.name", "model.name", "model.hidden", "model.head", "loss.name",
                     "optimizer.name", "optimizer.lr")
 # Keys of how a run is measured rather than what it trains: in the hash, not in the name.
-NOT_READABLE = ("trainer.log_every", "trainer.eval_every", "trainer.hist_every_epochs",
-                "trainer.eval_train_max", "trainer.target_accuracy", "dataset.standardize",
-                "dataset.test_fraction", "dataset.split_seed")
+NOT_READABLE = ("trainer.per_decade", "trainer.log_every", "trainer.eval_every",
+                "trainer.hist_every_epochs", "trainer.eval_train_max", "trainer.target_accuracy",
+                "dataset.standardize", "dataset.test_fraction", "dataset.split_seed")
 MAX_LEAF = 100  # characters of key=value in a folder name; the hash still tells them apart
 
 # What a summary must hold, and of which JSON types (None allowed where listed).

@@ -78,10 +78,11 @@ class OptimizerConfig:
 class TrainerConfig:
     epochs: int = 20
     batch_size: int = 32
-    log_every: int = 10
+    per_decade: int = 10  # log-spaced logging points per decade of steps (schedule.py); 0: epochs
+    log_every: int = 0
     eval_every: int = 0
     hist_every_epochs: int = 0  # 0: no gradient histograms
-    eval_train_max: int = 2000
+    eval_train_max: int = 500
     target_accuracy: float = 0.9
     skip_done: bool = True
 
@@ -222,7 +223,6 @@ def validate(cfg: Any) -> None:
     _positive("optimizer.lr", cfg.optimizer.lr)
     _positive("trainer.epochs", cfg.trainer.epochs)
     _positive("trainer.batch_size", cfg.trainer.batch_size)
-    _positive("trainer.log_every", cfg.trainer.log_every)
     _positive("model.init_scale", cfg.model.init_scale)
     if not 0 < cfg.trainer.target_accuracy <= 1:
         raise ConfigError(f"trainer.target_accuracy={cfg.trainer.target_accuracy!r} must be a "
@@ -244,9 +244,9 @@ def validate(cfg: Any) -> None:
     if cfg.trainer.eval_train_max < 0:
         raise ConfigError(f"trainer.eval_train_max={cfg.trainer.eval_train_max} must be >= 0 "
                           "(0: the whole training split)")
-    if cfg.trainer.eval_every < 0:
-        raise ConfigError(
-            f"trainer.eval_every={cfg.trainer.eval_every} must be >= 0 (0: epoch ends only)")
+    for key in ("per_decade", "log_every", "eval_every"):
+        if cfg.trainer[key] < 0:
+            raise ConfigError(f"trainer.{key}={cfg.trainer[key]} must be >= 0")
     if cfg.trainer.hist_every_epochs < 0:
         raise ConfigError(f"trainer.hist_every_epochs={cfg.trainer.hist_every_epochs} must be "
                           ">= 0 (0: no histograms)")

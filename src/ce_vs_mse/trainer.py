@@ -6,16 +6,17 @@ backpropagates the *sum* of the R mean losses, which gives every replica exactly
 gradient of its own loss. Nothing leaves the device inside the step loop except at
 logging points.
 
-Logged (see :func:`metric_names`): the training loss of the mini-batch at the log step
-(before that step's update), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output
-pre-activation (per example, i.e. the batch-mean gradient times the batch size), the share
-of saturated output units (∂a/∂z < 0.01), the share of output units that are saturated *and*
-on the wrong side of ½ from their one-hot target (:func:`ce_vs_mse.heads.wrong_side`; 0 for a
-linear head, which never saturates) and the learning rate, every ``log_every`` steps
-and at each epoch end; accuracy and evaluation CE and MSE on the test split and on (up to
-``eval_train_max`` examples of) the training split at each epoch end (and every
-``eval_every`` steps); gradient histograms every ``hist_every_epochs`` epochs and at the
-last (0, the default: none).
+Logged (see :func:`metric_names`) on the steps of :mod:`ce_vs_mse.schedule` (by default
+log-spaced: every step at first, then ``trainer.per_decade`` points per decade of steps):
+training scalars, i.e. the training loss of the mini-batch at the log step (before that
+step's update), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the output pre-activation
+(per example, i.e. the batch-mean gradient times the batch size), the share of saturated
+output units (∂a/∂z < 0.01), the share of output units that are saturated *and* on the wrong
+side of ½ from their one-hot target (:func:`ce_vs_mse.heads.wrong_side`; 0 for a linear head,
+which never saturates) and the learning rate, also every ``log_every`` steps; accuracy and
+evaluation CE and MSE on the test split and on (up to ``eval_train_max`` examples of) the
+training split, at step 0 and also every ``eval_every`` steps; gradient histograms every
+``hist_every_epochs`` epochs and at the last (0, the default: none).
 
 A replica has *diverged* when its logged training loss is non-finite or above
 ``DIVERGENCE_FACTOR`` times the loss of its first mini-batch (before any update, the
@@ -33,7 +34,7 @@ import torch
 from torch.linalg import vector_norm
 from tqdm.auto import tqdm
 
-from . import calibration, heads, losses, seeding
+from . import calibration, heads, losses, schedule, seeding
 from .data import Data
 from .models import ReplicaMLP, predict
 from .recorder import Recorder
@@ -164,7 +165,7 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
     order_gens = [seeding.generator(s, "order") for s in seeds]
     n_train, batch = data.x_train.shape[0], trainer_cfg.batch_size
     steps_per_epoch = math.ceil(n_train / batch)
-    log_every, eval_every = trainer_cfg.log_every, trainer_cfg.eval_every
+    when = schedule.from_config(trainer_cfg, steps_per_epoch)
     hist_every, epochs = trainer_cfg.hist_every_epochs, trainer_cfg.epochs
     loss, k, M = loss_cfg.name, loss_cfg.k, loss_cfg.M  # plain values: no config lookups per step
 
@@ -185,10 +186,9 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
         order = order.to(device)  # (R, N): replica r's shuffled example indices
         for i in range(steps_per_epoch):
             idx = order[:, i * batch:(i + 1) * batch]  # (R, B)
-            epoch_end = i == steps_per_epoch - 1
-            log_now = (step + 1) % log_every == 0 or epoch_end
+            scalars_now = when.scalars(step + 1)
             z = model(data.x_train[idx])  # (R, B, K)
-            if log_now:
+            if scalars_now:
                 z.retain_grad()
             y = data.y_train[idx]
             if step == 0:  # the untrained network's loss: what divergence is measured against
@@ -200,14 +200,15 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             step += 1
             bar.update()
             values = {}
-            if log_now:
+            if scalars_now:
                 values |= _training_scalars(model, z, y, (loss, k, M), optimizer, head)
-            if epoch_end or (eval_every and step % eval_every == 0):
+            if when.evaluation(step):
                 values |= evaluate_both()
             if values:
                 watch.log(step, epoch, values)
                 if watch.all_diverged:
                     break
+            epoch_end = i == steps_per_epoch - 1
             if hist_every and epoch_end and (epoch % hist_every == 0 or epoch == epochs):
                 recorder.histograms(step, {tag: p.grad for tag, p in _parameters(model, "grad")})
         if watch.all_diverged:
