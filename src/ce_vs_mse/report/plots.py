@@ -81,11 +81,15 @@ def log_ticks(ax) -> None:
 
 
 def steps_axis(ax, first: float) -> None:
-    """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows)."""
+    """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows),
+    ticks at 0 and at the powers of ten within the axis (a tick beyond it costs as much to
+    make as one drawn)."""
     ax.set_xscale("symlog", linthresh=first, linscale=0.4)
+    ax.autoscale_view(scaley=False)  # the margin beyond the last step: 5 % of this scale
     ax.set_xlim(left=0)
+    last = math.floor(math.log10(max(ax.get_xlim()[1], first)))
     ax.xaxis.set_major_locator(FixedLocator([0, *(10 ** k for k in range(
-        math.ceil(math.log10(first)), 8))]))
+        math.ceil(math.log10(first)), last + 1))]))
     ax.xaxis.set_major_formatter(PLAIN)
 
 
