@@ -87,9 +87,14 @@ def build(runs_dir: Path, out: Path, workers: int | None = None,
         workers = 1
     workers = workers or min(4, len(os.sched_getaffinity(0)))
     doc = Document(out)
+    # the sections with the most seeds (the most to draw) start first, so that the largest
+    # is not left to be drawn alone at the end
+    size = table["experiment"].value_counts() if len(table) else pd.Series(dtype=int)
+    first = sorted(names, key=lambda n: -size.get(n, 0))
     try:
-        drawn = (forks.map_in_forks(draw, names, workers) if workers > 1
-                 else [draw(name) for name in names])
+        drawn = dict(zip(first, forks.map_in_forks(draw, first, workers) if workers > 1
+                         else [draw(name) for name in first], strict=True))
+        drawn = [drawn[name] for name in names]
     except BaseException:  # a worker stopped mid-write leaves its temporary file
         for tmp in out.glob("*/*.tmp"):
             tmp.unlink()
