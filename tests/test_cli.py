@@ -79,6 +79,7 @@ def test_a_finished_run_is_skipped_when_run_again(sweep):
     assert before == after
 
 
+@pytest.mark.slow  # an experiment file end to end: its whole sweep trained through the CLI
 def test_quickstart_experiment_sweeps_ce_against_mse(tmp_path):
     proc = cli("experiment=quickstart", "trainer.epochs=1", cwd=tmp_path)
     summaries = [json.loads(p.read_text())
