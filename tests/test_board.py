@@ -66,6 +66,10 @@ SESSION_GROUPS = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "colP
                                       "STATUS_RUNNING"]}
 
 
+# a sweep through the CLI and a TensorBoard server reading it: ~30 s, left to the slow run
+SERVED = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """CE against MSE (logistic regression, two epochs) by the real CLI, and a TensorBoard
@@ -91,6 +95,7 @@ def served(tmp_path_factory):
         yield results, url
 
 
+@SERVED
 def test_one_run_per_seed_named_pair_first(served):
     results, url = served
     runs = get(url, "/data/runs")
@@ -103,6 +108,7 @@ def test_one_run_per_seed_named_pair_first(served):
         assert len(set(run.split("/"))) == len(run.split("/"))  # no repeated segment
 
 
+@SERVED
 def test_hparams_experiment_lists_loss_first_with_the_schemas_domains(served):
     results, url = served
     exp = get(url, "/data/plugin/hparams/experiment", {"experimentName": ""})
@@ -129,6 +135,7 @@ def test_hparams_experiment_lists_loss_first_with_the_schemas_domains(served):
     assert {g["hparams"][board.hparam_name("loss")] for g in groups} == {"ce", "mse"}
 
 
+@SERVED
 def test_custom_scalars_layout_has_a_category_per_question(served):
     _, url = served
     layout = get(url, "/data/plugin/custom_scalars/layout")
@@ -140,6 +147,7 @@ def test_custom_scalars_layout_has_a_category_per_question(served):
             assert [t for t in tags if re.match(pattern, t)] == [chart["title"]]
 
 
+@SERVED
 def test_every_metrics_column_is_a_scalar_tag_and_no_histograms_by_default(served):
     results, url = served
     tags = get(url, "/data/plugin/scalars/tags")

@@ -87,10 +87,10 @@ FIGURES: dict[str, object] = {}  # name -> figure, as the in-process build drew 
 
 @pytest.fixture(scope="module")
 def built(runs, tmp_path_factory) -> Path:
-    """The report of every experiment built twice from the same runs: into ``a/`` by two
-    worker processes, into ``b/`` in this process (its figures kept in FIGURES)."""
+    """The report of every experiment built twice from the same runs, with SVGs: into ``a/``
+    by two worker processes, into ``b/`` in this process (its figures kept in FIGURES)."""
     out = tmp_path_factory.mktemp("report")
-    report.build(runs, out / "a", workers=2, experiments="all")
+    report.build(runs, out / "a", workers=2, experiments="all", svg=True)
     save = document.Document.figure
 
     def keep(self, fig, name, caption):
@@ -100,7 +100,7 @@ def built(runs, tmp_path_factory) -> Path:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(document.Document, "figure", keep)
-        report.build(runs, out / "b", workers=1, experiments="all")
+        report.build(runs, out / "b", workers=1, experiments="all", svg=True)
     return out
 
 
@@ -128,6 +128,17 @@ def test_report_writes_every_figure_and_table_and_is_identical_when_rerun(built)
     assert second.read_text() == text
     assert "No finished runs of this experiment" in text  # e.g. mnist: skipped with a how-to
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_svg_only_on_request_and_none_left_behind_without(runs, tmp_path):
+    out = tmp_path / "report"
+    args = ["--runs", str(runs), "--out", str(out), "--experiments", "information",
+            "--workers", "1"]
+    assert report.main([*args, "--svg"]) == 0
+    assert (out / "figures/bce.svg").stat().st_size > 1000
+    assert "--experiments information --svg`" in (out / "REPORT.md").read_text()
+    assert report.main(args) == 0  # the SVG would no longer match the PNG: removed
+    assert (out / "figures/bce.png").is_file() and not list(out.glob("figures/*.svg"))
 
 
 def test_neuron_table_reproduces_nielsens_starting_outputs(built):

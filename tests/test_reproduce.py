@@ -4,6 +4,8 @@ missing does nothing, yet still notices a damaged run."""
 import subprocess
 import sys
 
+import pytest
+
 RUN = [sys.executable, "-m", "ce_vs_mse.reproduce", "--experiments", "quickstart",
        "--out", "report", "trainer.epochs=1", "model=logreg"]
 
@@ -14,6 +16,7 @@ def _reproduce(cwd) -> str:
     return proc.stdout + proc.stderr  # the runs' log lines (Hydra's) go to stdout
 
 
+@pytest.mark.slow  # three invocations of the whole pipeline, each training and reporting
 def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     first = _reproduce(tmp_path)
     assert "== quickstart: 10 seed(s) to train" in first

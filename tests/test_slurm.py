@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slurm
+# ~2 minutes: left out of the default run with the other slow tests (CI runs them after it)
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 # 2 × 2 = 4 jobs on the 2 cores of CI; 400 epochs of logistic regression on digits train for
 # ~10 s after ~5-10 s of start-up (importing torch), so a job can be caught mid-run; the test

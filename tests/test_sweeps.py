@@ -29,6 +29,7 @@ def basic(tmp_path_factory) -> dict[str, dict]:
     return _summaries(cwd)
 
 
+@pytest.mark.slow  # three sweeps, one through submitit
 @pytest.mark.parametrize("launcher", [["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"],
                                       ["hydra/launcher=submitit_local",
                                        "hydra.launcher.timeout_min=5"]])
@@ -42,6 +43,7 @@ def test_parallel_launchers_give_the_same_summaries_as_the_basic_launcher(basic,
         assert other[run]["final"] == summary["final"]
 
 
+@pytest.mark.slow  # a sweep killed mid-run, then run again
 def test_a_sweep_killed_with_sigkill_resumes_and_runs_everything_exactly_once(tmp_path):
     args = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=40", "threads=1"]
     script = Path(sys.executable).with_name("ce-vs-mse")
@@ -208,6 +210,7 @@ def _partials(cwd: Path) -> list[Path]:
     return list((cwd / "results/runs").rglob("metrics.csv.partial"))
 
 
+@pytest.mark.slow  # two processes racing, each training for seconds
 @pytest.mark.parametrize("apart", [False, True], ids=["together", "seconds apart"])
 def test_two_invocations_of_one_configuration_leave_one_complete_run(tmp_path, apart):
     first = _start(LONG, tmp_path)
@@ -225,6 +228,7 @@ def test_two_invocations_of_one_configuration_leave_one_complete_run(tmp_path, a
     assert len(list(run.glob("events.out.tfevents.*"))) == 1 and not _partials(tmp_path)
 
 
+@pytest.mark.slow  # a sweep killed while its workers train, then run again
 @pytest.mark.parametrize("launcher", [["hydra/launcher=parallel"],
                                       ["hydra/launcher=submitit_local",
                                        "hydra.launcher.timeout_min=5"]])
@@ -243,6 +247,7 @@ def test_killing_the_sweep_kills_its_workers(tmp_path, launcher):
     assert "is training it" not in proc.stderr
 
 
+@pytest.mark.slow  # a worker killed mid-sweep, then the sweep run again
 def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
     args = ["-m", "optimizer.lr=0.1,0.2,0.3", *LONG, "trainer.epochs=150",
             "hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]
@@ -263,7 +268,8 @@ def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
     assert [s["status"] for s in _summaries(tmp_path).values()] == ["done"] * 3
 
 
-@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=parallel"]])
+@pytest.mark.parametrize("launcher", [  # the sweeper checks the jobs, whatever the launcher
+    [], pytest.param(["hydra/launcher=parallel"], marks=pytest.mark.slow)])
 def test_a_bad_value_in_a_sweep_trains_nothing_and_is_named(tmp_path, launcher):
     proc = cli("-m", "optimizer.lr=0.5,-1,0.1", "trainer.epochs=1", *launcher, cwd=tmp_path,
                check=False)
@@ -273,6 +279,7 @@ def test_a_bad_value_in_a_sweep_trains_nothing_and_is_named(tmp_path, launcher):
     assert not (tmp_path / "results/runs").exists()
 
 
+@pytest.mark.slow  # a run interrupted while it trains
 def test_ctrl_c_ends_a_run_with_one_line(tmp_path):
     run = _start(LONG, tmp_path)
     _wait_for(lambda: _partials(tmp_path))
@@ -282,6 +289,7 @@ def test_ctrl_c_ends_a_run_with_one_line(tmp_path):
     assert "interrupted" in err.splitlines()[-1]
 
 
+@pytest.mark.slow  # a run whose writes fail mid-run, then the run again
 def test_a_write_that_fails_mid_run_is_recorded_failed_and_retried(tmp_path):
     import resource
 

@@ -110,8 +110,6 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
            "reliability": _diagram(summary.get("reliability")),
            **_trained_with(summary.get("provenance")),
            "path": str(run_dir.relative_to(root))}
-    for key in ("experiment", "run", "seed", "status", "pair"):
-        metrics.insert(0, key, row[key])
     return row, metrics
 
 
@@ -185,9 +183,14 @@ def load_runs(root: Path) -> Runs:
     # a failed seed counts, unless the same run finished in another folder
     failures = sorted((v for k, v in failed.items() if k not in found), key=lambda v: str(v[0]))
     table = pd.DataFrame([row for _, row, _ in ordered] + [row for _, row in failures])
-    curves = [m for _, _, m in ordered]
-    return Runs(table, pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
-                skipped)
+    if not ordered:
+        return Runs(table, pd.DataFrame(), skipped)
+    curves = pd.concat([m for _, _, m in ordered], ignore_index=True)
+    lengths = [len(m) for _, _, m in ordered]
+    # each run's identifying columns, added once to all rows (not to each run's frame)
+    for key in ("experiment", "run", "seed", "status", "pair"):
+        curves.insert(0, key, np.repeat([row[key] for _, row, _ in ordered], lengths))
+    return Runs(table, curves, skipped)
 
 
 def varying(table: pd.DataFrame, exclude=("seed", "head", "pair", *LOSS_PARAMS)) -> list[str]:

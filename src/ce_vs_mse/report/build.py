@@ -73,11 +73,12 @@ def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFra
 
 
 def build(runs_dir: Path, out: Path, workers: int | None = None,
-          experiments: str = "named") -> Path:
+          experiments: str = "named", svg: bool = False) -> Path:
     """Write the report of the runs in ``runs_dir`` to ``out`` (see :func:`choose` for
-    ``experiments``). On Linux its sections are drawn by ``workers`` processes at a time
-    (default: one per usable core, at most 4), each a fresh fork of this one; elsewhere, or
-    with ``workers=1``, in this process."""
+    ``experiments``); every figure as PNG, and also as SVG with ``svg``. On Linux its
+    sections are drawn by ``workers`` processes at a time (default: one per usable core, at
+    most 4), each a fresh fork of this one; elsewhere, or with ``workers=1``, in this
+    process."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers!r}; give a number of processes >= 1")
     runs = aggregate.load_runs(runs_dir)
@@ -85,19 +86,26 @@ def build(runs_dir: Path, out: Path, workers: int | None = None,
     curves = (runs.curves[runs.curves["experiment"].isin(set(table["experiment"]))
                           & runs.curves["run"].isin(set(table["run"]))]
               if len(table) else runs.curves)
-    draw = functools.partial(_section, aggregate.Runs(table, curves), out)
+    draw = functools.partial(_section, aggregate.Runs(table, curves), out, svg)
     if sys.platform != "linux":  # fork is unsafe on macOS and missing on Windows
         workers = 1
     workers = workers or min(4, len(os.sched_getaffinity(0)))
     doc = Document(out)
+    # the sections with the most seeds (the most to draw) start first, so that the largest
+    # is not left to be drawn alone at the end
+    size = table["experiment"].value_counts() if len(table) else pd.Series(dtype=int)
+    first = sorted(names, key=lambda n: -size.get(n, 0))
     try:
-        drawn = (forks.map_in_forks(draw, names, workers) if workers > 1
-                 else [draw(name) for name in names])
+        drawn = dict(zip(first, forks.map_in_forks(draw, first, workers) if workers > 1
+                         else [draw(name) for name in first], strict=True))
+        drawn = [drawn[name] for name in names]
     except BaseException:  # a worker stopped mid-write leaves its temporary file
         for tmp in out.glob("*/*.tmp"):
             tmp.unlink()
         raise
-    doc.text(TITLE, f"Built by `ce-vs-mse-report --runs {runs_dir} --experiments {experiments}` "
+    command = (f"ce-vs-mse-report --runs {runs_dir} --experiments {experiments}"
+               + (" --svg" if svg else ""))
+    doc.text(TITLE, f"Built by `{command}` "
              f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
              "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
     doc.text("## Summary", *(f"- **{name}**: *{question}* {answer}"
@@ -110,7 +118,7 @@ def build(runs_dir: Path, out: Path, workers: int | None = None,
                  *left_out)
     for lines, _, _ in drawn:
         doc.lines += lines
-    doc.text("## How this report was built", *_built_with(runs_dir, experiments, table))
+    doc.text("## How this report was built", *_built_with(command, table))
     return doc.write()
 
 
@@ -119,14 +127,14 @@ def _counts(table: pd.DataFrame) -> str:
     return ", ".join(f"{status.get(s, 0)} {s}" for s in ("done", "diverged", "failed"))
 
 
-def _section(runs: aggregate.Runs, out: Path, name: str) -> tuple[list[str], str, str]:
+def _section(runs: aggregate.Runs, out: Path, svg: bool, name: str) -> tuple[list[str], str, str]:
     """Draw one section; return its Markdown lines, its question and its one-line answer."""
     threads = torch.get_num_threads()
     # One thread, here and in a worker alike: the same arithmetic either way, and a forked
     # child must not use an OpenMP pool its parent may have started.
     torch.set_num_threads(1)
     try:
-        doc = Document(out)
+        doc = Document(out, svg)
         section = SECTIONS.get(name)
         question = section.question if section else ADHOC_QUESTION
         doc.text(f"## {name}", question)
@@ -159,13 +167,13 @@ def _cpu() -> str:
     return f"{model or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
-def _built_with(runs_dir: Path, experiments: str, table: pd.DataFrame) -> list[str]:
+def _built_with(command: str, table: pd.DataFrame) -> list[str]:
     """What built this report, and what trained its runs."""
     origin = provenance.collect()
     commit = origin["git_commit"] or "not a git checkout"
     dirty = {True: " (with uncommitted changes)", False: "", None: ""}[origin["git_dirty"]]
     versions = ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
-    lines = [f"- command: `ce-vs-mse-report --runs {runs_dir} --experiments {experiments}`",
+    lines = [f"- command: `{command}`",
              f"- code: ce-vs-mse {_version('ce-vs-mse')}, commit {commit}{dirty}",
              f"- Python {origin['python']}; {versions}",
              f"- machine: {_cpu()}; {origin['platform']}"]
@@ -203,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="processes drawing sections at once (Linux; default: one per "
                              "usable core, at most 4; 1 draws everything in this process)")
+    parser.add_argument("--svg", action="store_true",
+                        help="also write every figure as SVG (figures/<name>.svg), which "
+                             "takes about as long again as the PNGs")
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
@@ -217,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         with locked(args.out, waiting):  # two reports into one folder take turns
-            path = build(args.runs, args.out, args.workers, args.experiments)
+            path = build(args.runs, args.out, args.workers, args.experiments, args.svg)
     except OSError as err:
         print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
               f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)

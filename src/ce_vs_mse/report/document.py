@@ -1,5 +1,5 @@
-"""REPORT.md and its files: text, figures (PNG and SVG) and tables (CSV), each written
-atomically, and the number formats every table uses.
+"""REPORT.md and its files: text, figures (PNG, and SVG on request) and tables (CSV), each
+written atomically, and the number formats every table uses.
 
 A table's numbers are shown to three significant digits (whole steps for step counts), as
 ``mean [95 % interval]`` in one cell; the CSV holds the same rounded numbers, one per column.
@@ -60,8 +60,9 @@ def markdown(df: pd.DataFrame) -> str:
 class Document:
     """The Markdown lines of a report (or of one section), and the files they show."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, svg: bool = False):
         self.out = out
+        self.svg = svg
         self.lines: list[str] = []
         (out / "figures").mkdir(parents=True, exist_ok=True)
         (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -70,12 +71,17 @@ class Document:
         self.lines += [*lines, ""]
 
     def figure(self, fig, name: str, caption: str) -> None:
-        """Write ``fig`` (laid out by its maker) as figures/<name>.png and .svg, show it."""
+        """Write ``fig`` (laid out by its maker) as figures/<name>.png, and .svg when asked
+        for (drawing it costs about as much as the PNG); without, an older .svg of it is
+        removed, so that none is left behind that the PNG no longer matches. Show it."""
         # with a layout engine set, savefig would lay out and draw the figure once more
         fig.set_layout_engine(None)
-        for fmt, extra in (("png", {}), ("svg", {"metadata": {"Date": None}})):
-            write_atomic(self.out / "figures" / f"{name}.{fmt}",
-                         lambda tmp, fmt=fmt, extra=extra: fig.savefig(tmp, format=fmt, **extra))
+        png, svg = (self.out / "figures" / f"{name}.{ext}" for ext in ("png", "svg"))
+        write_atomic(png, lambda tmp: fig.savefig(tmp, format="png"))
+        if self.svg:
+            write_atomic(svg, lambda tmp: fig.savefig(tmp, format="svg", metadata={"Date": None}))
+        else:
+            svg.unlink(missing_ok=True)
         plt.close(fig)
         self.text(f"![{name}](figures/{name}.png)", "", f"*{caption}*")
 

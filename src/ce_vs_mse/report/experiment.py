@@ -48,6 +48,14 @@ class Experiment:
         done = self.curves[self.curves["status"] == "done"]
         return done.merge(facets.drop_duplicates(), on="run")
 
+    @functools.cached_property
+    def _by_run(self) -> pd.DataFrame:  # every figure's panels ask for it, once per facet
+        return aggregate.by_run(self.table, "seed")
+
+    @functools.cached_property
+    def _facets(self) -> pd.Series:
+        return self.facet(self._by_run)
+
     def lost(self) -> str:
         """``8 of 16 seeds diverged``: the seeds no mean stands on, or ""."""
         status = self.table["status"]
@@ -56,8 +64,8 @@ class Experiment:
 
     def diverged_in(self, facet: str) -> str:
         """Which pairs of a facet have diverged or failed seeds: ``diverged: linear+mse 5/5``."""
-        rows = aggregate.by_run(self.table, "seed")
-        rows = rows[self.facet(rows) == facet] if self.labels else rows
+        rows = self._by_run
+        rows = rows[self._facets == facet] if self.labels else rows
         notes = [f"{status} {r['pair']} {int(r[status])}/{int(r['seeds'])}"
                  for _, r in rows.iterrows() for status in ("diverged", "failed") if r[status]]
         return "; ".join(notes)

@@ -81,11 +81,15 @@ def log_ticks(ax) -> None:
 
 
 def steps_axis(ax, first: float) -> None:
-    """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows)."""
+    """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows),
+    ticks at 0 and at the powers of ten within the axis (a tick beyond it costs as much to
+    make as one drawn)."""
     ax.set_xscale("symlog", linthresh=first, linscale=0.4)
+    ax.autoscale_view(scaley=False)  # the margin beyond the last step: 5 % of this scale
     ax.set_xlim(left=0)
+    last = math.floor(math.log10(max(ax.get_xlim()[1], first)))
     ax.xaxis.set_major_locator(FixedLocator([0, *(10 ** k for k in range(
-        math.ceil(math.log10(first)), 8))]))
+        math.ceil(math.log10(first)), last + 1))]))
     ax.xaxis.set_major_formatter(PLAIN)
 
 
@@ -99,6 +103,7 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
     fig, axes = plt.subplots(len(panels), ncols, squeeze=False, sharex=True, sharey="row",
                              figsize=(width * ncols + 0.8, 2.7 * len(panels) + LEGEND_INCHES))
     pairs: set[str] = set()
+    twins: set[int] = set()  # columns with a labelled axis on the right
     for i, row in enumerate(panels):
         for j in range(len(row), ncols):
             axes[i, j].remove()
@@ -117,6 +122,7 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
                 if m.log:
                     log_ticks(right)
                 right.set_ylabel(m.own_label, fontsize=8)
+                twins.add(j)
             if data.empty:
                 ax.text(0.5, 0.5, "no seed to draw", ha="center", va="center",
                         transform=ax.transAxes, color="0.4")
@@ -125,16 +131,42 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
                          fontsize=8.5)
             if j == 0 or m.label != row[j - 1].metric.label:
                 ax.set_ylabel(m.label)
-            if x == "step" and first_step:
-                steps_axis(ax, first_step)
             if i == len(panels) - 1 or len(panels[i + 1]) <= j:
                 ax.set_xlabel(xlabel)
                 ax.xaxis.set_tick_params(labelbottom=True)
         axes[i, 0].set_ylim(*_limits(pd.concat(means), row[0].metric))  # the row's, shared
         if row[0].metric.log:
             log_ticks(axes[i, 0])
-    finish(fig, pairs)
+    if x == "step" and first_step:
+        steps_axis(axes[0, 0], first_step)  # and so every panel: they share the x axis
+    _place(fig, axes, panels, legend(fig, pairs), twins)
     return fig
+
+
+# A panel grid's margins in inches, as tight_layout finds them for these grids: measuring
+# every tick label of every panel costs as much as drawing the PNG.
+LEFT, RIGHT, BOTTOM, GAP, TITLE_LINE = 0.85, 0.27, 0.59, 0.3, 0.16
+RIGHT_AXIS = 0.48  # a twin axis's tick labels and label, to the right of its panel
+
+
+def _place(fig, axes, panels: list[list[Panel]], top: float, twins: set[int]) -> None:
+    """Lay out the grid of :func:`panels_figure` under a legend ``top`` inches high."""
+    width, height = fig.get_size_inches()
+    nrows, ncols = axes.shape
+    titles = [max(len(axes[i, j].get_title().splitlines()) for j in range(len(row)))
+              for i, row in enumerate(panels)]
+    inner_xlabel = any(len(panels[i + 1]) < len(row) for i, row in enumerate(panels[:-1]))
+    inner_ylabel = any(axes[i, j].get_ylabel() for i, row in enumerate(panels)
+                       for j in range(1, len(row)))
+    left, bottom = LEFT, BOTTOM
+    right = RIGHT + (RIGHT_AXIS if ncols - 1 in twins else 0)
+    top += 0.18 + TITLE_LINE * titles[0]
+    wspace = GAP + 0.1 * inner_ylabel + RIGHT_AXIS * bool(twins - {ncols - 1})
+    hspace = GAP + TITLE_LINE * max(titles[1:], default=0) + (BOTTOM - 0.1) * inner_xlabel
+    panel_w = (width - left - right - wspace * (ncols - 1)) / ncols
+    panel_h = (height - top - bottom - hspace * (nrows - 1)) / nrows
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace / panel_w, hspace=hspace / panel_h)
 
 
 def _limits(values: pd.Series, metric: Metric) -> tuple[float, float]:
@@ -154,18 +186,22 @@ def _limits(values: pd.Series, metric: Metric) -> tuple[float, float]:
     return lo, hi
 
 
-def finish(fig, pairs, extra=(), bars: bool = False) -> None:
+def legend(fig, pairs, extra=(), bars: bool = False) -> float:
     """A legend of ``pairs`` (and ``extra`` handles) across the top, in as many rows as the
-    figure's width needs, then lay the figure out under it."""
+    figure's width needs; returns the height it takes, in inches."""
     handles = [*style.handles(pairs, bars), *extra]
     if not handles:
-        fig.tight_layout()
-        return
+        return 0.0
     ncol = min(len(handles), max(2, int(fig.get_figwidth() / 2.2)))
-    rows = -(-len(handles) // ncol)
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=ncol,
                frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 1 - (0.1 + 0.25 * rows) / fig.get_figheight()))
+    return 0.1 + 0.25 * -(-len(handles) // ncol)
+
+
+def finish(fig, pairs, extra=(), bars: bool = False) -> None:
+    """:func:`legend`, then lay the figure out under it."""
+    top = legend(fig, pairs, extra, bars)
+    fig.tight_layout(rect=(0, 0, 1, 1 - top / fig.get_figheight()))
 
 
 def bars(rows: pd.DataFrame, labels: list[str], xlabel: str):
