@@ -296,12 +296,14 @@ def test_a_write_that_fails_mid_run_is_recorded_failed_and_retried(tmp_path):
     def small_files():  # every file this process writes is cut at 30 kB: EFBIG, like ENOSPC
         resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
 
-    run = _start(LONG, tmp_path, preexec_fn=small_files)
+    # rows every 10 steps (not only the log-spaced ones): the files pass 30 kB mid-run
+    args = [*LONG, "trainer.log_every=10", "trainer.eval_every=10"]
+    run = _start(args, tmp_path, preexec_fn=small_files)
     _, err = run.communicate(timeout=300)
     assert run.returncode == 1 and "Traceback" not in err
     assert "failed: OSError: File too large" in err.splitlines()[-1]
     (summary,) = _summaries(tmp_path).values()
     assert summary["status"] == "failed" and "File too large" in summary["error"]
-    cli(*LONG, cwd=tmp_path)
+    cli(*args, cwd=tmp_path)
     (summary,) = _summaries(tmp_path).values()
     assert summary["status"] == "done"
