@@ -17,7 +17,7 @@ from matplotlib.ticker import LogLocator, NullFormatter
 
 from .. import aggregate
 from . import plots, style, tables
-from .document import Document, interval, percent
+from .document import Document, interval, percent, significant
 from .experiment import ACCURACY, Experiment, standard
 from .plots import Metric, Panel
 
@@ -47,6 +47,17 @@ def _seed_ratio(table: pd.DataFrame, slow_run: str, fast_run: str,
             (slow_run, fast_run))
     both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
     return _ci(both["a"] / both["b"])
+
+
+def _rounded(numbers: pd.DataFrame) -> pd.DataFrame:
+    """A table's numbers as the other tables give them: steps whole, the rest to three
+    significant digits."""
+    out = numbers.copy()
+    for column in out.select_dtypes("float").columns:
+        whole = column.startswith("steps")
+        out[column] = out[column].map(lambda x, whole=whole: float(round(x)) if whole and
+                                      pd.notna(x) else significant(x))
+    return out
 
 
 def _loss(pair: str) -> str:
@@ -79,7 +90,7 @@ def nielsen_mnist(doc: Document, exp: Experiment) -> str:
             for p, o in zip(final["pair"], own, strict=True)]})
     numbers = final[["pair", "lr", "dataset", "mean", "ci_low", "ci_high", "n"]]
     epochs = ", ".join(map(str, sorted(exp.table["epochs"].unique())))
-    doc.table(shown, numbers, "nielsen_mnist_vs_published",
+    doc.table(shown, _rounded(numbers), "nielsen_mnist_vs_published",
               f"Final test accuracy after {epochs} epochs on {_train_size(exp)}, against "
               "Nielsen's published figures (his own η for each cost; his weights N(0, 1), these "
               "N(0, 1/n_in) as in his network2.py)")
@@ -177,7 +188,8 @@ def depth(doc: Document, exp: Experiment) -> str:
         "steps_mean": [s["mean"] for s in df["steps"]],
         "steps_ci_low": [s["ci_low"] for s in df["steps"]],
         "steps_ci_high": [s["ci_high"] for s in df["steps"]]})
-    doc.table(shown.drop_duplicates(subset=["hidden layers", "pair", "η"]), numbers, "depth",
+    doc.table(shown.drop_duplicates(subset=["hidden layers", "pair", "η"]), _rounded(numbers),
+              "depth",
               f"Each depth and pair at the shared η = {shared:g} and at its best η (by mean final "
               "test accuracy among runs with no diverged seed): mean [95 % interval] over seeds")
     return _depth_answer(df, table, exp.target, shared)
@@ -402,9 +414,9 @@ def label_noise(doc: Document, exp: Experiment) -> str:
                                                                            "drop")
                                for s in ("mean", "ci_low", "ci_high")},
                             "n": [b["n"] for b in df["best"]]})
-    doc.table(shown, numbers, "label_noise", "Best and final test accuracy under label noise "
-              "(test labels clean), and the fall from best to final: mean [95 % interval] over "
-              "seeds")
+    doc.table(shown, _rounded(numbers), "label_noise", "Best and final test accuracy under "
+              "label noise (test labels clean), and the fall from best to final: mean [95 % "
+              "interval] over seeds")
     top = df[df["noise"] == levels[-1]].set_index(df[df["noise"] == levels[-1]]["pair"]
                                                   .map(_loss))
     if not {"ce", "mse"} <= set(top.index):
@@ -498,8 +510,8 @@ def calibration(doc: Document, exp: Experiment) -> str:
                                                                            "over", "acc")
                                for s in ("mean", "ci_low", "ci_high")},
                             "n": [v["n"] for v in df["ece"]]})
-    doc.table(shown, numbers, "calibration", "Calibration of the trained models on the test "
-              "split: ECE, Brier score, and mean confidence minus accuracy (> 0: "
+    doc.table(shown, _rounded(numbers), "calibration", "Calibration of the trained models on "
+              "the test split: ECE, Brier score, and mean confidence minus accuracy (> 0: "
               "overconfident), mean [95 % interval] over seeds")
     parts, better = [], []
     for noise in levels:
