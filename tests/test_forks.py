@@ -1,6 +1,7 @@
 """Calls in forked children: results in order, failures with the child's traceback, and no
 child left behind."""
 
+import functools
 import os
 import signal
 
@@ -29,6 +30,20 @@ def _fail_on_three(x):
 def test_a_failure_raises_with_the_childs_traceback():
     with pytest.raises(WorkerFailed, match="(?s)_fail_on_three\\(3\\).*ValueError: three is not"):
         map_in_forks(_fail_on_three, [1, 2, 3, 4], workers=2)
+
+
+def _fail_with(bound, x):
+    raise ValueError(f"{x} with {len(bound)} bound values")
+
+
+def test_a_failure_names_a_partials_function_not_its_bound_arguments():
+    """The report maps a partial over sections; its message must not print every run."""
+    fn = functools.partial(_fail_with, list(range(100_000)))
+    with pytest.raises(WorkerFailed) as raised:
+        map_in_forks(fn, ["depth"], workers=1)
+    first = str(raised.value).splitlines()[0]
+    assert first == "_fail_with('depth') failed in a worker process:"
+    assert "99999" not in str(raised.value)
 
 
 def _die(x):

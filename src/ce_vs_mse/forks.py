@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
@@ -87,7 +88,7 @@ def map_in_forks(fn: Callable, items: Sequence, workers: int, tolerant: bool = F
                     if tolerant:
                         results[index] = (False, value)
                         continue
-                    raise WorkerFailed(f"{getattr(fn, '__name__', fn)}({items[index]!r}) "
+                    raise WorkerFailed(f"{_name(fn)}({items[index]!r}) "
                                        f"failed in a worker process:\n{value}")
                 results[index] = (True, value) if tolerant else value
     finally:
@@ -127,3 +128,11 @@ def _call(fn: Callable, item, answer, parent: int) -> None:
             answer.send((False, traceback.format_exc()))
     finally:
         answer.close()
+
+
+def _name(fn) -> str:
+    """A function's name, also through functools.partial (whose repr would print every bound
+    argument: for the report, all its runs)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return getattr(fn, "__qualname__", type(fn).__name__)
