@@ -58,10 +58,15 @@ def expected_calibration_error(confidence: torch.Tensor, correct: torch.Tensor,
                                bins: int = BINS) -> torch.Tensor:
     """ECE of each row: confidence (..., N) in [0, 1], the top probability max_k p_k; correct
     (..., N), 1.0 where the predicted class is the label, else 0.0. Shape (...,)."""
-    index = (confidence * bins).ceil().long().clamp_(1, bins) - 1  # bin ((m-1)/M, m/M]
     gap = correct.to(confidence.dtype) - confidence
-    per_bin = gap.new_zeros(*gap.shape[:-1], bins).scatter_add_(-1, index, gap)
-    return per_bin.abs().sum(-1) / gap.shape[-1]
+    return per_bin(confidence, gap, bins).abs().sum(-1) / gap.shape[-1]
+
+
+def per_bin(confidence: torch.Tensor, values: torch.Tensor, bins: int = BINS) -> torch.Tensor:
+    """The sum of ``values`` (..., N) over the examples in each confidence bin m,
+    ((m-1)/M, m/M] (a confidence of exactly 0 goes into the first): shape (..., bins)."""
+    index = (confidence * bins).ceil().long().clamp_(1, bins) - 1
+    return values.new_zeros(*values.shape[:-1], bins).scatter_add_(-1, index, values)
 
 
 def reliability(z: torch.Tensor, y: torch.Tensor, head: str, bins: int = BINS) -> list[dict]:
@@ -73,9 +78,8 @@ def reliability(z: torch.Tensor, y: torch.Tensor, head: str, bins: int = BINS) -
     p = probabilities(z, head)
     confidence, predicted = p.max(-1)  # (R, N): max_k p_k and its class, predict(z)'s class
     correct = (predicted == y).to(p.dtype)
-    index = (confidence * bins).ceil().long().clamp_(1, bins) - 1
-    sums = [torch.zeros(z.shape[0], bins, dtype=p.dtype).scatter_add_(-1, index, v)
-            for v in (torch.ones_like(confidence), confidence, correct)]
+    sums = [per_bin(confidence, v, bins) for v in (torch.ones_like(confidence), confidence,
+                                                    correct)]
     finite = z.isfinite().flatten(1).all(-1)
     return [{"count": [int(c) for c in sums[0][r].tolist()],
              "confidence_sum": sums[1][r].tolist(), "correct": [int(c) for c in
