@@ -312,7 +312,7 @@ def _depth_answer(df: pd.DataFrame, table: pd.DataFrame, target: str, shared: fl
 
 # --- optimizer -------------------------------------------------------------------------------
 
-def optimizer_name(row) -> str:
+def _optimizer_name(row) -> str:
     if row["optimizer"] == "adam":
         return f"Adam η={tables.value(row['lr'])}"
     if row.get("momentum", 0):
@@ -323,9 +323,9 @@ def optimizer_name(row) -> str:
 def optimizer(doc: Document, exp: Experiment) -> str:
     standard(doc, exp)
     ratio = aggregate.paired_ratio(exp.table)
-    ratio = ratio.assign(name=ratio.apply(optimizer_name, axis=1))
+    ratio = ratio.assign(name=ratio.apply(_optimizer_name, axis=1))
     steps = aggregate.by_run(exp.table, "steps_to_target")
-    steps = steps.assign(name=steps.apply(optimizer_name, axis=1))
+    steps = steps.assign(name=steps.apply(_optimizer_name, axis=1))
     names = list(dict.fromkeys(ratio["name"]))
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 2 + plots.LEGEND_INCHES))
     y = np.arange(len(names))[::-1]
@@ -381,27 +381,51 @@ def _per_seed_best(exp: Experiment) -> pd.DataFrame:
                                 "final train/accuracy"]], on=["run", "seed"])
 
 
-def label_noise(doc: Document, exp: Experiment) -> str:
-    seeds = _per_seed_best(exp)
+def _noise_panels(exp: Experiment, metrics: list[Metric]):
+    """A figure of ``metrics`` (one row each) per epoch, one column per noise level."""
     curves = exp.curves[exp.curves["status"] == "done"].merge(
         exp.table[["run", "label_noise"]].drop_duplicates(), on="run")
     levels = sorted(curves["label_noise"].unique())
     panels = [[Panel(f"{percent(n)} of training labels wrong" if i == 0 else "",
                      curves[curves["label_noise"] == n], metric) for n in levels]
-              for i, metric in enumerate([ACCURACY, TRAIN_ACCURACY])]
-    doc.figure(plots.panels_figure(panels, "epoch", "epoch", None), "label_noise_accuracy",
+              for i, metric in enumerate(metrics)]
+    return plots.panels_figure(panels, "epoch", "epoch", None)
+
+
+def _per_noise(seeds: pd.DataFrame, stats: dict[str, str]) -> pd.DataFrame:
+    """Mean and interval (:func:`_ci`) over seeds of each column ``stats[name]``, per noise
+    level and pair, in that order (pairs in the report's order)."""
+    rows = [{"noise": noise, "pair": pair, **{k: _ci(g[c]) for k, c in stats.items()}}
+            for (noise, pair), g in seeds.groupby(["label_noise", "pair"])]
+    df = pd.DataFrame(rows)
+    pairs = style.order(df["pair"])
+    return df.iloc[sorted(range(len(df)), key=lambda i: (df["noise"].iloc[i],
+                                                         pairs.index(df["pair"].iloc[i])))]
+
+
+def _noise_numbers(df: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """The CSV of a :func:`_per_noise` table: mean, ci_low and ci_high of each name."""
+    return _rounded(pd.DataFrame({
+        "label_noise": df["noise"], "pair": df["pair"],
+        **{f"{k}_{s}": [v[s] for v in df[k]] for k in names for s in ("mean", "ci_low",
+                                                                      "ci_high")},
+        "n": [v["n"] for v in df[names[0]]]}))
+
+
+def _by_loss(df: pd.DataFrame, noise: float) -> pd.DataFrame:
+    """The rows of one noise level, indexed by loss (ce, mse)."""
+    at = df[df["noise"] == noise]
+    return at.set_index(at["pair"].map(_loss))
+
+
+def label_noise(doc: Document, exp: Experiment) -> str:
+    doc.figure(_noise_panels(exp, [ACCURACY, TRAIN_ACCURACY]), "label_noise_accuracy",
                "label_noise: test accuracy (clean labels) and training accuracy (against the "
                "noisy labels it is trained on) per epoch, mean over seeds with 95 % band. A "
                "model that fits the wrong labels gains training accuracy and loses test "
                "accuracy.")
-    rows = []
-    for (noise, pair), g in seeds.groupby(["label_noise", "pair"]):
-        rows.append({"noise": noise, "pair": pair, **{k: _ci(g[k]) for k in
-                    ("best", "final", "drop", "final train/accuracy")}})
-    df = pd.DataFrame(rows)
-    df = df.iloc[sorted(range(len(df)), key=lambda i: (df["noise"].iloc[i],
-                                                       style.order(df["pair"]).index(
-                                                           df["pair"].iloc[i])))]
+    df = _per_noise(_per_seed_best(exp), {k: k for k in ("best", "final", "drop",
+                                                          "final train/accuracy")})
     shown = pd.DataFrame({"wrong labels": df["noise"].map(percent), "pair": df["pair"],
                           "best test accuracy": df["best"].map(_cell),
                           "final test accuracy": df["final"].map(_cell),
@@ -409,21 +433,16 @@ def label_noise(doc: Document, exp: Experiment) -> str:
                           "final training accuracy (noisy)":
                               df["final train/accuracy"].map(_cell),
                           "seeds": [str(b["n"]) for b in df["best"]]})
-    numbers = pd.DataFrame({"label_noise": df["noise"], "pair": df["pair"],
-                            **{f"{k}_{s}": [v[s] for v in df[k]] for k in ("best", "final",
-                                                                           "drop")
-                               for s in ("mean", "ci_low", "ci_high")},
-                            "n": [b["n"] for b in df["best"]]})
-    doc.table(shown, _rounded(numbers), "label_noise", "Best and final test accuracy under "
-              "label noise (test labels clean), and the fall from best to final: mean [95 % "
-              "interval] over seeds")
-    top = df[df["noise"] == levels[-1]].set_index(df[df["noise"] == levels[-1]]["pair"]
-                                                  .map(_loss))
+    doc.table(shown, _noise_numbers(df, ("best", "final", "drop")), "label_noise",
+              "Best and final test accuracy under label noise (test labels clean), and the "
+              "fall from best to final: mean [95 % interval] over seeds")
+    highest = df["noise"].max()
+    top = _by_loss(df, highest)
     if not {"ce", "mse"} <= set(top.index):
         return "no cross-entropy and squared-error runs to compare."
     ce, sq = top.loc["ce"], top.loc["mse"]
     robust = sq["final"]["ci_low"] > ce["final"]["ci_high"]
-    return (f"{'Yes' if robust else 'No'}: with {percent(levels[-1])} of training labels "
+    return (f"{'Yes' if robust else 'No'}: with {percent(highest)} of training labels "
             f"wrong, cross-entropy ends at {_cell(ce['final'])} test accuracy after a best "
             f"of {_cell(ce['best'])} (a fall of {_cell(ce['drop'])}), squared error at "
             f"{_cell(sq['final'])} after {_cell(sq['best'])} (a fall of {_cell(sq['drop'])}).")
@@ -480,42 +499,26 @@ def calibration(doc: Document, exp: Experiment) -> str:
                f"confidence (below the diagonal: overconfident; bins of fewer than {MIN_BIN} "
                "examples are not drawn), and below, how the test "
                "examples spread over the bins.")
-    curves = exp.curves[exp.curves["status"] == "done"].merge(
-        exp.table[["run", "label_noise"]].drop_duplicates(), on="run")
-    panels = [[Panel(f"{percent(n)} of training labels wrong" if i == 0 else "",
-                     curves[curves["label_noise"] == n], metric) for n in levels]
-              for i, metric in enumerate([Metric("test/ece", "test ECE (15 bins)",
-                                                 bounds=(0, 1)),
-                                          Metric("test/brier", "test Brier score Σ(p-y)²",
-                                                 bounds=(0, 2))])]
-    doc.figure(plots.panels_figure(panels, "epoch", "epoch", None), "calibration_over_training",
+    doc.figure(_noise_panels(exp, [Metric("test/ece", "test ECE (15 bins)", bounds=(0, 1)),
+                                   Metric("test/brier", "test Brier score Σ(p-y)²",
+                                          bounds=(0, 2))]), "calibration_over_training",
                "calibration: expected calibration error and Brier score on the test split per "
                "epoch, mean over seeds with 95 % band.")
     done = done.assign(overconfidence=done["reliability"].map(_overconfidence))
-    rows = []
-    for (noise, pair), g in done.groupby(["label_noise", "pair"]):
-        rows.append({"noise": noise, "pair": pair, **{k: _ci(g[c]) for k, c in (
-            ("ece", "final test/ece"), ("brier", "final test/brier"),
-            ("over", "overconfidence"), ("acc", "final test/accuracy"))}})
-    df = pd.DataFrame(rows)
-    df = df.iloc[sorted(range(len(df)), key=lambda i: (df["noise"].iloc[i], style.order(
-        df["pair"]).index(df["pair"].iloc[i])))]
+    df = _per_noise(done, {"ece": "final test/ece", "brier": "final test/brier",
+                           "over": "overconfidence", "acc": "final test/accuracy"})
     shown = pd.DataFrame({"wrong labels": df["noise"].map(percent), "pair": df["pair"],
                           "test ECE": df["ece"].map(_cell), "test Brier": df["brier"].map(_cell),
                           "confidence − accuracy": df["over"].map(_cell),
                           "test accuracy": df["acc"].map(_cell),
                           "seeds": [str(v["n"]) for v in df["ece"]]})
-    numbers = pd.DataFrame({"label_noise": df["noise"], "pair": df["pair"],
-                            **{f"{k}_{s}": [v[s] for v in df[k]] for k in ("ece", "brier",
-                                                                           "over", "acc")
-                               for s in ("mean", "ci_low", "ci_high")},
-                            "n": [v["n"] for v in df["ece"]]})
-    doc.table(shown, _rounded(numbers), "calibration", "Calibration of the trained models on "
-              "the test split: ECE, Brier score, and mean confidence minus accuracy (> 0: "
-              "overconfident), mean [95 % interval] over seeds")
+    doc.table(shown, _noise_numbers(df, ("ece", "brier", "over", "acc")), "calibration",
+              "Calibration of the trained models on the test split: ECE, Brier score, and "
+              "mean confidence minus accuracy (> 0: overconfident), mean [95 % interval] over "
+              "seeds")
     parts, better = [], []
     for noise in levels:
-        w = df[df["noise"] == noise].set_index(df[df["noise"] == noise]["pair"].map(_loss))
+        w = _by_loss(df, noise)
         if not {"ce", "mse"} <= set(w.index):
             continue
         ce, sq = w.loc["ce"], w.loc["mse"]
@@ -523,9 +526,8 @@ def calibration(doc: Document, exp: Experiment) -> str:
                      f"(confidence − accuracy {_cell(ce['over'])}; Brier {_cell(ce['brier'])}), "
                      f"squared error {_cell(sq['ece'])} ({_cell(sq['over'])}; Brier "
                      f"{_cell(sq['brier'])})")
-        better.append("ce" if ce["ece"]["ci_high"] < sq["ece"]["ci_low"] else
-                      "mse" if sq["ece"]["ci_high"] < ce["ece"]["ci_low"] else "tie")
-    verdict = {"ce": "cross-entropy", "mse": "squared error", "tie": "neither"}
-    summary = ", ".join(f"{percent(n)}: {verdict[b]}" for n, b in zip(levels, better,
-                                                                       strict=False))
+        better.append(f"{percent(noise)}: " + (
+            "cross-entropy" if ce["ece"]["ci_high"] < sq["ece"]["ci_low"] else
+            "squared error" if sq["ece"]["ci_high"] < ce["ece"]["ci_low"] else "neither"))
+    summary = ", ".join(better)
     return f"Better calibrated (lower ECE, intervals apart) — {summary}. " + "; ".join(parts) + "."
