@@ -104,6 +104,13 @@ BAD = [
     (["dataset=blobs", "dataset.n_features=0"], "dataset.n_features=0 must be at least 1"),
     (["dataset=mnist", "dataset.data_dir=/no/such/dir"], "mnist is not on disk under "
      "dataset.data_dir='/no/such/dir'.*download=True"),
+    # label noise: a share of the training labels, on a dataset with a training split
+    (["dataset.label_noise=1"], r"dataset.label_noise=1.0 must be in \[0, 1\)"),
+    (["dataset.label_noise=-0.1"], r"dataset.label_noise=-0.1 must be in \[0, 1\)"),
+    (["dataset.label_noise=nan"], "dataset.label_noise=nan must be a finite number"),
+    (["dataset.noise_seed=-1"], "dataset.noise_seed=-1 must be >= 0"),
+    (["dataset=neuron", "dataset.label_noise=0.1"],
+     "dataset.label_noise=0.1 cannot apply to dataset=neuron"),
 ]
 
 
