@@ -5,8 +5,6 @@ is trained."""
 
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from ce_vs_mse import config_tree, schema
@@ -19,8 +17,7 @@ def jobs(path) -> list[list[str]]:
     """The overrides of each job ``ce-vs-mse experiment=<name>`` runs: one job per combination
     of the sweep's values, or one job without overrides when it sweeps nothing."""
     params = OmegaConf.select(OmegaConf.load(path), "hydra.sweeper.params") or {}
-    overrides = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
-    return [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+    return config_tree.expand([f"{k}={v}" for k, v in params.items()])
 
 
 def test_every_experiment_file_is_found_and_sweeps_expand_to_every_combination():

@@ -39,18 +39,24 @@ def compose(*overrides: str):
 def sweep_grid(name: str) -> tuple[dict[str, list[str]], list[int]]:
     """The sweep of ``experiments/<name>.yaml`` (``hydra.sweeper.params``: key -> its values,
     as the command line spells them; empty for a single run) and its seeds."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.load(config_dir() / "experiment" / f"{name}.yaml")
     params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
-    grid = {}
-    for key, values in params.items():  # parsed as the sweeper does: [32],[32,32] is 2 values
-        (parsed,) = OverridesParser.create().parse_overrides([f"{key}={values}"])
-        (jobs,) = BasicSweeper.split_arguments([parsed], None)
-        grid[str(key)] = [job[0].partition("=")[2] for job in jobs]
+    grid = {str(key): [job[0].partition("=")[2] for job in expand([f"{key}={values}"])]
+            for key, values in params.items()}  # as the sweeper parses: [32],[32,32] is 2 values
     return grid, list(OmegaConf.select(cfg, "seeds") or [])
+
+
+def expand(overrides: list[str]) -> list[list[str]]:
+    """The jobs a sweep of ``overrides`` (``key=a,b`` and the like) runs, each a list of
+    plain overrides, expanded by Hydra's own parser as its basic sweeper expands them; one
+    job without overrides for none."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return BasicSweeper.split_arguments(parsed, None)[0] if parsed else [[]]
 
 
 def in_experiment(name: str, overrides, seed: int) -> bool:

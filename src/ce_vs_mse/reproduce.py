@@ -34,9 +34,8 @@ STAMP = ".built-from"  # in the report folder: the digest of the runs it was bui
 def _compose(experiment: str, overrides: list[str]) -> list:
     """The resolved configuration of every job of ``experiment`` (its sweep expanded)."""
     from hydra import compose, initialize_config_dir
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    from .config_tree import expand
     from .schema import register
 
     register()
@@ -45,9 +44,8 @@ def _compose(experiment: str, overrides: list[str]) -> list:
         top = compose("config", overrides=[*base, *overrides], return_hydra_config=True)
         params = [f"{k}={v}" for k, v in (top.hydra.sweeper.get("params") or {}).items()]
         # as the sweeper does: the command line's overrides after the experiment's sweep
-        parsed = OverridesParser.create().parse_overrides([*params, *overrides])
-        batches = BasicSweeper.split_arguments(parsed, None) if parsed else [[[]]]
-        return [compose("config", overrides=[*base, *job]) for job in batches[0]]
+        return [compose("config", overrides=[*base, *job]) for job in expand([*params,
+                                                                               *overrides])]
 
 
 def _inputs_digest(overrides: list[str]) -> str:
