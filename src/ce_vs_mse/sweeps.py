@@ -71,6 +71,35 @@ def _failed(overrides: Sequence[str], reason: str) -> JobReturn:
     return ret
 
 
+class ComposedOnce:
+    """Hydra's config loader, except that a job's configuration, composed once for the
+    sweeper's check, is handed to the launcher instead of being composed again (composing
+    one takes Hydra about 0.25 CPU-seconds: 6 s of a 24-job sweep). The check only reads
+    it; the next request for the same job gets the same object, which is then forgotten. A
+    pickled copy (a submitit job) carries none of them."""
+
+    def __init__(self, loader) -> None:
+        self.loader, self.kept = loader, {}
+
+    def load_sweep_config(self, master_config, sweep_overrides: list[str]):
+        key = tuple(sweep_overrides)
+        if key in self.kept:
+            return self.kept.pop(key)
+        self.kept[key] = self.loader.load_sweep_config(master_config, list(sweep_overrides))
+        return self.kept[key]
+
+    def __getattr__(self, name: str):
+        if name in ("loader", "kept"):  # not set yet (unpickling)
+            raise AttributeError(name)
+        return getattr(self.loader, name)
+
+    def __getstate__(self) -> dict:
+        return {"loader": self.loader, "kept": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
 class CheckedSweeper(Sweeper):
     """Hydra's basic sweeper (the same ``params`` and batches), checked first, reported last."""
 
@@ -79,7 +108,10 @@ class CheckedSweeper(Sweeper):
 
     def setup(self, *, hydra_context, task_function, config) -> None:
         from hydra.core.plugins import Plugins
+        from hydra.types import HydraContext
 
+        hydra_context = HydraContext(ComposedOnce(hydra_context.config_loader),
+                                     hydra_context.callbacks)
         self.hydra_context, self.config = hydra_context, config
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config)
