@@ -54,14 +54,16 @@ def watch(pid: int, every: float = 0.5) -> None:
     threading.Thread(target=loop, name=f"watch-{pid}", daemon=True).start()
 
 
-def map_in_forks(fn: Callable, items: Sequence, workers: int, tolerant: bool = False) -> list:
+def map_in_forks(fn: Callable, items: Sequence, workers: int, tolerant: bool = False,
+                 ended: Callable | None = None) -> list:
     """``[fn(item) for item in items]``, each call in its own child, at most ``workers`` at
     once. Results keep the order of ``items``. The first failure raises
     :class:`WorkerFailed`; on it, or on Ctrl-C, the children still running are killed
     (SIGTERM) before this returns, so the caller may then clean up after them.
 
     With ``tolerant``, a failure (an exception, or a child killed) ends that call only: the
-    result is ``(True, value)`` or ``(False, reason)`` for every item."""
+    result is ``(True, value)`` or ``(False, reason)`` for every item, and ``ended(item,
+    result)``, if given, is called with it as each call ends."""
     context = multiprocessing.get_context("fork")
     results: list = [None] * len(items)
     todo = list(enumerate(items))
@@ -85,12 +87,12 @@ def map_in_forks(fn: Callable, items: Sequence, workers: int, tolerant: bool = F
                 child.join()
                 if not ok:
                     value = value or _death(child.exitcode)
-                    if tolerant:
-                        results[index] = (False, value)
-                        continue
-                    raise WorkerFailed(f"{_name(fn)}({items[index]!r}) "
-                                       f"failed in a worker process:\n{value}")
-                results[index] = (True, value) if tolerant else value
+                    if not tolerant:
+                        raise WorkerFailed(f"{_name(fn)}({items[index]!r}) "
+                                           f"failed in a worker process:\n{value}")
+                results[index] = (ok, value) if tolerant else value
+                if tolerant and ended is not None:
+                    ended(items[index], results[index])
     finally:
         for _, child in running.values():
             child.terminate()

@@ -14,14 +14,13 @@ import contextlib
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from . import runstore
+from . import forks, runstore
 from .config_tree import config_dir
 
 # the costliest first, so that experiments trained side by side end at about the same time
@@ -109,47 +108,63 @@ def _version() -> str:
     return f"{provenance._git('rev-parse', 'HEAD')} {changed}"
 
 
-def _command(name: str, module: str) -> list[str]:
-    """The installed console script beside this Python, else ``python -m module``."""
-    script = Path(sys.executable).with_name(name)
-    return [str(script)] if script.exists() else [sys.executable, "-m", module]
+def _experiment(overrides: list[str], name: str, log: Path | None) -> int:
+    """In a fresh fork of this process: ``ce-vs-mse experiment=<name> <overrides>``; its
+    output goes to ``log`` when given. Returns the command's exit status."""
+    if log is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with open(log, "w") as f:
+            os.dup2(f.fileno(), 1)
+            os.dup2(f.fileno(), 2)
+    sys.argv = ["ce-vs-mse", f"experiment={name}", *overrides]
+    os.environ["CE_VS_MSE_HINTS"] = "0"  # the hint is said once, at the end
+    try:
+        from . import cli
+
+        cli.main()
+    except SystemExit as end:
+        code = end.code
+        if isinstance(code, str):  # sys.exit("ce-vs-mse: error: ...")
+            print(code, file=sys.stderr)
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0
 
 
 def train(names: list[str], overrides: list[str], workers: int) -> list[str]:
-    """Run ``ce-vs-mse experiment=<name>`` for each name, ``workers`` at a time; return the
-    names that failed. One at a time, its output streams; side by side, each experiment's
-    output is printed whole when it ends, so that lines of two never interleave."""
-    env = {**os.environ, "CE_VS_MSE_HINTS": "0"}  # the hint is said once, at the end
-    commands = {n: [*_command("ce-vs-mse", "ce_vs_mse.cli"), f"experiment={n}", *overrides]
-                for n in names}
-    if workers == 1 or len(names) == 1:
-        return [n for n in names if subprocess.run(commands[n], env=env).returncode != 0]
-    waiting, running, failed = list(names), {}, []
-    try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                name = waiting.pop(0)
-                log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed below)
-                running[name] = (subprocess.Popen(commands[name], env=env, stdout=log,
-                                                  stderr=subprocess.STDOUT), log)
-            time.sleep(0.2)
-            for name, (process, log) in list(running.items()):
-                if process.poll() is None:
-                    continue
-                del running[name]
-                log.seek(0)
+    """Run ``ce-vs-mse experiment=<name>`` for each name, ``workers`` at a time, each in a
+    fresh fork of this process, which has imported torch and Hydra once for all of them (a
+    process of its own would spend ~9 CPU-seconds on that before its first step); return
+    the names that failed. One at a time, its output streams; side by side, each
+    experiment's output is printed whole when it ends, so that lines of two never
+    interleave."""
+    if not names:
+        return []
+    import torch._dynamo  # noqa: F401 (what torch.optim imports at its first step)
+
+    from . import cli  # noqa: F401 (imported here once, for every fork)
+
+    together = workers > 1 and len(names) > 1
+    with tempfile.TemporaryDirectory(prefix="ce-vs-mse-reproduce-") as logs:
+        def run(name: str) -> int:
+            return _experiment(overrides, name, Path(logs, name) if together else None)
+
+        def ended(name: str, result: tuple) -> None:
+            if together:
                 print(f"== {name}: finished", file=sys.stderr)
-                sys.stderr.write(log.read())
+                with contextlib.suppress(OSError):
+                    sys.stderr.write(Path(logs, name).read_text())
                 sys.stderr.flush()
-                log.close()
-                if process.returncode != 0:
-                    failed.append(name)
-    finally:  # interrupted: the experiments still training stop too (their runs stay
-        for process, log in running.values():  # unfinished, and are retrained next time)
-            process.terminate()
-            process.wait()
-            log.close()
-    return failed
+            ok, code = result
+            if not ok:  # the fork itself failed or was killed
+                print(f"== {name}: {code.strip().splitlines()[-1]}", file=sys.stderr)
+
+        results = forks.map_in_forks(run, names, workers if together else 1, tolerant=True,
+                                     ended=ended)
+    return [n for n, (ok, code) in zip(names, results, strict=True) if not ok or code != 0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,10 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if stamp.is_file() and stamp.read_text() == now and (args.out / "REPORT.md").is_file():
         print(f"Report: {args.out / 'REPORT.md'} is up to date", file=sys.stderr)
     else:
-        built = subprocess.run([*_command("ce-vs-mse-report", "ce_vs_mse.report"),
-                                "--runs", str(results_dir), "--out", str(args.out)])
-        if built.returncode != 0:
-            return built.returncode
+        from .report.build import main as report
+
+        built = report(["--runs", str(results_dir), "--out", str(args.out)])
+        if built != 0:
+            return built
         runstore.write_atomic(stamp, lambda tmp: tmp.write_text(now))
     ends = Counter(("now " if new else "before ") + status(e, job, s, results_dir)
                    for e, job, s, new in seeds)
