@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -58,21 +59,42 @@ def _inputs_digest(overrides: list[str]) -> str:
     return h.hexdigest()
 
 
-def jobs(experiment: str, overrides: list[str], results_dir: Path) -> list[dict]:
-    """Every job of ``experiment`` as ``{"hash": ..., "seeds": [...]}``. Composing them takes
-    Hydra a second or more, so the list is kept beside the runs
-    (``<results_dir>/<experiment>/.jobs.json``) and reused while its inputs are unchanged."""
-    key = _inputs_digest(overrides)
-    manifest = results_dir / experiment / ".jobs.json"
+def _kept(experiment: str, key: str, results_dir: Path) -> list[dict] | None:
+    """The jobs last composed for ``experiment``, if composed from the same inputs."""
     with contextlib.suppress(OSError, ValueError, KeyError):
-        kept = json.loads(manifest.read_text())
+        kept = json.loads((results_dir / experiment / ".jobs.json").read_text())
         if kept["inputs"] == key:
             return kept["jobs"]
+    return None
+
+
+def jobs(experiment: str, overrides: list[str], results_dir: Path) -> list[dict]:
+    """Every job of ``experiment`` as ``{"hash": ..., "seeds": [...]}``. Composing them takes
+    Hydra about 0.25 CPU-seconds a job, so the list is kept beside the runs
+    (``<results_dir>/<experiment>/.jobs.json``) and reused while its inputs are unchanged."""
+    key = _inputs_digest(overrides)
+    kept = _kept(experiment, key, results_dir)
+    if kept is not None:
+        return kept
     listed = [{"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)}
               for cfg in _compose(experiment, overrides)]
+    manifest = results_dir / experiment / ".jobs.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     runstore.write_json_atomic(manifest, {"inputs": key, "jobs": listed})
     return listed
+
+
+def every_job(experiments: list[str], overrides: list[str], results_dir: Path,
+              workers: int) -> dict[str, list[dict]]:
+    """:func:`jobs` of every experiment; those not kept from an earlier run are composed
+    ``workers`` experiments at a time, each in a fork (a first run composes ~110 jobs)."""
+    key = _inputs_digest(overrides)
+    stale = [e for e in experiments if _kept(e, key, results_dir) is None]
+    if len(stale) > 2 and workers > 1:  # the first here: Hydra's caches are then warm
+        jobs(stale[0], overrides, results_dir)  # in every fork (cold, a job costs twice)
+        forks.map_in_forks(functools.partial(jobs, overrides=overrides,
+                                             results_dir=results_dir), stale[1:], workers)
+    return {e: jobs(e, overrides, results_dir) for e in experiments}
 
 
 def status(experiment: str, job: dict, seed: int, results_dir: Path) -> str:
@@ -192,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
     results_dir = Path(given.get("results_dir", "results/runs"))
     trained, seeds = [], []  # seeds: (experiment, job, seed, trained now?)
+    listings = every_job(experiments, args.overrides, results_dir, args.workers)
     for name in experiments:
-        listed = jobs(name, args.overrides, results_dir)
+        listed = listings[name]
         todo = [m for job in listed for m in unfinished(name, job, results_dir)]
         seeds += [(name, job, s, f"{name} {job['hash']} seed={s}" in todo)
                   for job in listed for s in job["seeds"]]
