@@ -1,13 +1,31 @@
 """scripts/reproduce.sh (ce_vs_mse.reproduce): trains what is missing, and with nothing
 missing does nothing, yet still notices a damaged run."""
 
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
+from ce_vs_mse import runstore
+
 RUN = [sys.executable, "-m", "ce_vs_mse.reproduce", "--experiments", "quickstart",
        "--out", "report", "trainer.epochs=1", "model=logreg"]
+
+
+def _working_in(folder: Path) -> list[int]:
+    """The processes whose working directory is ``folder``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
 
 
 def _reproduce(cwd) -> str:
@@ -36,3 +54,25 @@ def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     assert "== quickstart: 1 seed(s) to train" in damaged
     assert "metrics.csv is not the file its summary vouches for" in damaged
     assert "1 trained" in damaged and "is up to date" not in damaged
+
+
+@pytest.mark.slow  # starts the whole pipeline, then interrupts it
+def test_ctrl_c_stops_every_experiment_with_one_line(tmp_path):
+    proc = subprocess.Popen([*RUN[:3], "--experiments", "quickstart,binary", "--out", "report",
+                             "trainer.epochs=400"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:  # both experiments are training once both are announced
+        lines.append(line)
+        if "== binary:" in line:
+            break
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert rest.strip().splitlines()[-1].startswith("ce-vs-mse-reproduce: interrupted.")
+    assert "Traceback" not in rest
+    time.sleep(1)  # the experiments' forks are gone with it, and no run claims to be done
+    assert _working_in(tmp_path) == []
+    for summary in (tmp_path / "results/runs").rglob("summary.json"):
+        assert runstore.verify(summary.parent)["status"] in ("done", "diverged")

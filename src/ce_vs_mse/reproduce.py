@@ -190,6 +190,15 @@ def train(names: list[str], overrides: list[str], workers: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # the experiments' forks are stopped by now (forks.map_in_forks)
+        print("\nce-vs-mse-reproduce: interrupted. Finished runs are kept; run the same "
+              "command again to train the rest.", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("overrides", nargs="*",
                         help="passed to every `ce-vs-mse experiment=...` (e.g. threads=2)")
