@@ -108,9 +108,11 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     draw = functools.partial(_section, aggregate.Runs(table, curves), out, svg)
     doc = Document(out)
     # the sections with the most seeds (the most to draw) start first, so that the largest
-    # is not left to be drawn alone at the end
+    # is not left to be drawn alone at the end; before them those drawn without runs, whose
+    # cost no seed count shows (the landscape's, 4 CPU-s, is among the largest)
     size = table["experiment"].value_counts() if len(table) else pd.Series(dtype=int)
-    first = sorted(names, key=lambda n: -size.get(n, 0))
+    first = sorted(names, key=lambda n: (n not in SECTIONS or SECTIONS[n].needs_runs,
+                                         -size.get(n, 0)))
     try:
         drawn = dict(zip(first, forks.map_in_forks(draw, first, workers) if workers > 1
                          else [draw(name) for name in first], strict=True))
