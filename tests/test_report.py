@@ -164,8 +164,9 @@ def test_unfinished_and_corrupt_runs_are_reported_and_skipped(runs, tmp_path):
 
 
 def test_report_command_refuses_a_missing_runs_folder_and_never_imports_the_cli(tmp_path):
+    # the landscape section imports ce_vs_mse.landscape (and the datasets) when it draws
     code = ("import sys; from ce_vs_mse.report import main; code = main(['--runs', sys.argv[1]]);"
-            " print(' '.join(sorted(sys.modules))); sys.exit(code)")
+            " import ce_vs_mse.landscape; print(' '.join(sorted(sys.modules))); sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "nothing")],
                           capture_output=True, text=True)
     assert proc.returncode == 2

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 from . import losses, runstore
 from .schema import PARAMS
@@ -54,8 +54,9 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float]:
 
 
 def _half_width(sd, n, level: float = 0.95):
-    """t(½ + level/2, n-1) · sd / √n: half the t-interval of a mean (scalars or arrays)."""
-    return stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
+    """t(½ + level/2, n-1) · sd / √n: half the t-interval of a mean (scalars or arrays). The
+    t quantile is scipy.stats.t.ppf's own function, without importing scipy.stats (1 CPU-s)."""
+    return stdtrit(n - 1, 0.5 + level / 2) * sd / np.sqrt(n)
 
 
 def mean_ci(values) -> dict[str, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import os
 import platform
 import sys
@@ -81,20 +82,37 @@ def build(runs_dir: Path, out: Path, workers: int | None = None,
     process."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers!r}; give a number of processes >= 1")
+    if sys.platform != "linux":  # fork is unsafe on macOS and missing on Windows
+        workers = 1
+    workers = workers or min(4, len(os.sched_getaffinity(0)))
+    collecting = gc.isenabled()
+    if workers > 1:
+        # Off here and in the workers, which inherit it: what this process makes (the runs)
+        # is not garbage, and a worker exits when its section is drawn, its garbage (closed
+        # figures) never freed. Each full collection would walk (or free) it all: about 1
+        # CPU-s here and 5 in the workers.
+        gc.disable()
+    try:
+        return _build(runs_dir, out, workers, experiments, svg)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool) -> Path:
     runs = aggregate.load_runs(runs_dir)
     names, table, left_out = choose(runs.table, experiments)
     curves = (runs.curves[runs.curves["experiment"].isin(set(table["experiment"]))
                           & runs.curves["run"].isin(set(table["run"]))]
               if len(table) else runs.curves)
     draw = functools.partial(_section, aggregate.Runs(table, curves), out, svg)
-    if sys.platform != "linux":  # fork is unsafe on macOS and missing on Windows
-        workers = 1
-    workers = workers or min(4, len(os.sched_getaffinity(0)))
     doc = Document(out)
     # the sections with the most seeds (the most to draw) start first, so that the largest
-    # is not left to be drawn alone at the end
+    # is not left to be drawn alone at the end; before them those drawn without runs, whose
+    # cost no seed count shows (the landscape's, 4 CPU-s, is among the largest)
     size = table["experiment"].value_counts() if len(table) else pd.Series(dtype=int)
-    first = sorted(names, key=lambda n: -size.get(n, 0))
+    first = sorted(names, key=lambda n: (n not in SECTIONS or SECTIONS[n].needs_runs,
+                                         -size.get(n, 0)))
     try:
         drawn = dict(zip(first, forks.map_in_forks(draw, first, workers) if workers > 1
                          else [draw(name) for name in first], strict=True))

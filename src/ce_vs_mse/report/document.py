@@ -11,7 +11,9 @@ import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.ticker import Locator
 
 from ..runstore import write_atomic
 
@@ -57,6 +59,26 @@ def markdown(df: pd.DataFrame) -> str:
     return "\n".join([head, rule, *("| " + " | ".join(c) + " |" for c in cells)])
 
 
+class InView(Locator):
+    """Only the locations of ``locator`` that the axis shows: matplotlib makes a tick (three
+    lines, two texts) for every location a locator returns, drawn or not, and a log axis's
+    locator returns a decade beyond each end."""
+
+    def __init__(self, locator: Locator, axis):
+        self.locator = locator
+        self.axis = axis
+
+    def __call__(self):
+        locs = np.asarray(self.locator())
+        if not len(locs):
+            return locs
+        transform = self.axis.get_transform()
+        low, high = sorted(transform.transform(self.axis.get_view_interval()))
+        slack = (high - low) * 1e-10  # as matplotlib's own test of which ticks to draw
+        at = transform.transform(locs)
+        return locs[(at >= low - slack) & (at <= high + slack)]
+
+
 class Document:
     """The Markdown lines of a report (or of one section), and the files they show."""
 
@@ -76,6 +98,11 @@ class Document:
         removed, so that none is left behind that the PNG no longer matches. Show it."""
         # with a layout engine set, savefig would lay out and draw the figure once more
         fig.set_layout_engine(None)
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                for ticker in (axis.major, axis.minor):
+                    if not isinstance(ticker.locator, InView):
+                        ticker.locator = InView(ticker.locator, axis)
         png, svg = (self.out / "figures" / f"{name}.{ext}" for ext in ("png", "svg"))
         write_atomic(png, lambda tmp: fig.savefig(tmp, format="png"))
         if self.svg:

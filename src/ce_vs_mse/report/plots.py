@@ -102,6 +102,8 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
     width = 3.5 if ncols <= 4 else 2.8
     fig, axes = plt.subplots(len(panels), ncols, squeeze=False, sharex=True, sharey="row",
                              figsize=(width * ncols + 0.8, 2.7 * len(panels) + LEGEND_INCHES))
+    for ax in axes.flat:  # until every band is drawn: see below
+        ax.set_autoscale_on(False)
     pairs: set[str] = set()
     twins: set[int] = set()  # columns with a labelled axis on the right
     for i, row in enumerate(panels):
@@ -137,6 +139,11 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
         axes[i, 0].set_ylim(*_limits(pd.concat(means), row[0].metric))  # the row's, shared
         if row[0].metric.log:
             log_ticks(axes[i, 0])
+    # x limits from all the data at once: left on, adding each band (a collection) would
+    # autoscale every panel that shares the x axis again, a fifth of the grid's cost; the
+    # y limits are the rows' own (above)
+    for ax in fig.axes:
+        ax.autoscale(axis="x")
     if x == "step" and first_step:
         steps_axis(axes[0, 0], first_step)  # and so every panel: they share the x axis
     _place(fig, axes, panels, legend(fig, pairs), twins)

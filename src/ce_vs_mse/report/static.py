@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 from matplotlib.lines import Line2D
 
-from .. import information, landscape, losses
+from .. import information, losses
 from ..config_tree import compose
 from . import plots, style
 from .document import Document, number, percent
@@ -17,6 +17,10 @@ from .experiment import Experiment, standard
 
 
 def landscape_section(doc: Document, exp: Experiment | None) -> str:
+    # here, not above: it imports the datasets and with them scikit-learn and scipy.stats,
+    # 2.5 CPU-s that only this section needs
+    from .. import landscape
+
     cfg = compose("experiment=landscape")
     grid = np.linspace(-8, 8, 41)
     surf = landscape.loss_slice(cfg, grid)
