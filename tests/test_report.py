@@ -18,6 +18,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
 
@@ -209,8 +210,7 @@ def test_an_out_folder_that_cannot_be_written_is_one_line(runs, tmp_path, out):
     out = tmp_path / out if out == "a-file" else Path(out)
     if out.name == "a-file":
         out.write_text("keep me")
-    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    proc = report_cli("--runs", str(runs), "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"ce-vs-mse-report: error: --out {out} cannot be written")
     if out.name == "a-file":
@@ -240,8 +240,7 @@ def test_bad_worker_counts_are_refused_before_any_work(runs, tmp_path):
     with pytest.raises(ValueError, match="workers=0"):
         report.build(runs, tmp_path / "out", workers=0)
     assert not (tmp_path / "out").exists()
-    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                           "--workers", "-1"], capture_output=True, text=True)
+    proc = report_cli("--runs", str(runs), "--workers", "-1", cwd=tmp_path)
     assert proc.returncode == 2 and "--workers -1" in proc.stderr
 
 
