@@ -39,47 +39,87 @@ class _ForkServer:
     already imported torch, Hydra and ce_vs_mse, so it does not pay the import again."""
 
     def __init__(self) -> None:
-        self.log = Path(tempfile.mkdtemp(prefix="forkserver-"))
-        with open(self.log / "server.log", "wb") as log:
+        self.folder = Path(tempfile.mkdtemp(prefix="forkserver-"))
+        with open(self.folder / "server.log", "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, str(Path(__file__).with_name("forkserver.py"))],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
 
-    def run(self, entry: str, argv0: str, args: tuple[str, ...], cwd: Path, env: dict,
-            timeout: float) -> subprocess.CompletedProcess:
-        out, err = self.log / "stdout", self.log / "stderr"
-        request = {"entry": entry, "argv0": argv0, "args": list(args), "cwd": str(cwd),
-                   "env": env, "stdout": str(out), "stderr": str(err), "timeout": timeout}
+    def ask(self, request: dict) -> dict:
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         answer = self.proc.stdout.readline()
         if not answer:
             raise RuntimeError("tests/forkserver.py ended:\n"
-                               + (self.log / "server.log").read_text(errors="replace"))
-        answer = json.loads(answer)
-        stdout, stderr = out.read_text(), err.read_text()
-        if answer["timed_out"]:
-            raise subprocess.TimeoutExpired([argv0, *args], timeout, stdout, stderr)
-        return subprocess.CompletedProcess([argv0, *args], answer["status"], stdout, stderr)
+                               + (self.folder / "server.log").read_text(errors="replace"))
+        return json.loads(answer)
 
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
-        shutil.rmtree(self.log, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _server: _ForkServer | None = None
 
 
-def forked(entry: str, argv0: str, *args: str, cwd: Path,
-           env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run console script ``entry`` (``module:function``) with ``args`` in its own process,
-    forked from tests/forkserver.py; its exit code, stdout and stderr as subprocess.run's."""
+class Forked:
+    """A command running in a fork of the fork server; used as a ``subprocess.Popen``."""
+
+    def __init__(self, entry: str, argv0: str, args: tuple[str, ...], cwd: Path, env: dict):
+        global _server
+        if _server is None or _server.proc.poll() is not None:
+            _server = _ForkServer()
+        self.server, self.args = _server, [argv0, *args]
+        out = Path(tempfile.mkdtemp(dir=self.server.folder))
+        self.out_file, self.err_file = out / "stdout", out / "stderr"
+        self.out_file.touch()
+        self.err_file.touch()
+        self.pid = self.server.ask({"start": {
+            "entry": entry, "argv0": argv0, "args": list(args), "cwd": str(cwd), "env": env,
+            "stdout": str(self.out_file), "stderr": str(self.err_file)}})["pid"]
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.server.ask({"poll": self.pid})["status"]
+        return self.returncode
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        """Wait for the command to end (killed after ``timeout`` s: TimeoutExpired); its
+        stdout and stderr."""
+        if self.returncode is None:
+            answer = self.server.ask({"wait": self.pid, "timeout": timeout})
+            self.returncode = answer["status"]
+            if answer["timed_out"]:
+                raise subprocess.TimeoutExpired(self.args, timeout, *self.output())
+        return self.output()
+
+    def output(self) -> tuple[str, str]:
+        return self.out_file.read_text(), self.err_file.read_text()
+
+
+def forked(entry: str, argv0: str, *args: str, cwd: Path, env: dict | None = None) -> Forked:
+    """Start console script ``entry`` (``module:function``) with ``args`` in a process of its
+    own (its own process group), forked from tests/forkserver.py."""
+    return Forked(entry, argv0, args, cwd, dict(os.environ if env is None else env))
+
+
+def run_forked(entry: str, argv0: str, *args: str, cwd: Path, env: dict | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+    """:func:`forked` to its end: its exit code, stdout and stderr as subprocess.run's."""
+    proc = forked(entry, argv0, *args, cwd=cwd, env=env)
+    stdout, stderr = proc.communicate(timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the fork server now when a selected test runs commands, so that its imports
+    overlap the tests before the first command."""
     global _server
-    if _server is None or _server.proc.poll() is not None:
+    if _server is None and any(hasattr(item.module, name) for item in items
+                               for name in ("cli", "report_cli", "forked")):
         _server = _ForkServer()
-    return _server.run(entry, argv0, args, cwd, dict(os.environ if env is None else env),
-                       timeout)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -101,17 +141,18 @@ def cli(*args: str, cwd: Path, check: bool = True, fresh: bool = False
         proc = subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True,
                               env=env, timeout=300)
     else:
-        proc = forked("ce_vs_mse.cli:main", str(SCRIPT), *args, cwd=cwd, env=env)
+        proc = run_forked("ce_vs_mse.cli:main", str(SCRIPT), *args, cwd=cwd, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"ce-vs-mse {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
+REPORT = "ce_vs_mse.report:main", str(SCRIPT.with_name("ce-vs-mse-report"))
+
+
 def report_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``ce-vs-mse-report`` (``ce_vs_mse.report:main``) in a process of its own, forked
-    from the fork server."""
-    return forked("ce_vs_mse.report:main", str(SCRIPT.with_name("ce-vs-mse-report")), *args,
-                  cwd=cwd, timeout=120)
+    """Run ``ce-vs-mse-report`` in a process of its own, forked from the fork server."""
+    return run_forked(*REPORT, *args, cwd=cwd, timeout=120)
 
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:

@@ -8,8 +8,10 @@ import (6-8 s a start on two busy cores), done before any command runs, so every
 from the state a fresh ``import`` leaves; the tests that are about a fresh start (the console
 script itself, the module list of a command) start one.
 
-Protocol: one JSON request a line on stdin ({entry, argv0, args, cwd, env, stdout, stderr,
-timeout}); one JSON answer a line on the protocol pipe ({status, timed_out}).
+Protocol: one JSON request a line on stdin, one JSON answer a line on the protocol pipe:
+{"start": {entry, argv0, args, cwd, env, stdout, stderr}} -> {"pid"}; {"poll": pid} ->
+{"status": exit code or null}; {"wait": pid, "timeout": s} -> {"status", "timed_out"} (a
+command past its timeout is killed, its process group with it).
 """
 
 import gc
@@ -50,22 +52,31 @@ def child(request: dict) -> None:
     sys.exit(getattr(importlib.import_module(module), function)())
 
 
-for line in requests:
-    request = json.loads(line)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        child(request)  # never returns: SystemExit (or any exception) ends the fork
-    deadline = time.monotonic() + request["timeout"]
+def wait(pid: int, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
     timed_out = False
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
-            break
+            return {"status": os.waitstatus_to_exitcode(status), "timed_out": timed_out}
         if time.monotonic() > deadline and not timed_out:
             timed_out = True
             os.killpg(pid, signal.SIGKILL)
         time.sleep(0.02)
-    answers.write(json.dumps({"status": os.waitstatus_to_exitcode(status),
-                              "timed_out": timed_out}) + "\n")
+
+
+for line in requests:
+    request = json.loads(line)
+    if "start" in request:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            child(request["start"])  # never returns: SystemExit (or any exception) ends it
+        answer = {"pid": pid}
+    elif "poll" in request:
+        done, status = os.waitpid(request["poll"], os.WNOHANG)
+        answer = {"status": os.waitstatus_to_exitcode(status) if done else None}
+    else:
+        answer = wait(request["wait"], request["timeout"])
+    answers.write(json.dumps(answer) + "\n")

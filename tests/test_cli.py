@@ -73,8 +73,8 @@ def test_hparams_live_in_the_run_itself_without_stray_runs(sweep):
 def test_a_finished_run_is_skipped_when_run_again(sweep):
     cwd, _ = sweep
     before = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}
-    # a new interpreter again: the folder names do not depend on the process (hash seeds)
-    proc = cli("loss=ce", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd, fresh=True)
+    # another interpreter (the fork server's): folder names do not depend on the process
+    proc = cli("loss=ce", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd)
     assert "2 of 2 seeds already done, skipped" in proc.stderr + proc.stdout
     assert "2 seed(s): 2 skipped (done before)" in proc.stderr
     after = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}

@@ -18,7 +18,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import report_cli
+from conftest import REPORT, forked, report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
 
@@ -178,10 +178,8 @@ def test_report_command_refuses_a_missing_runs_folder_and_never_imports_the_cli(
 
 def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tmp_path):
     out = tmp_path / "report"
-    proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out), "--workers", "2", "--experiments", "all"],
-                            start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = forked(*REPORT, "--runs", str(runs), "--out", str(out), "--workers", "2",
+                  "--experiments", "all", cwd=tmp_path)  # in a process group of its own
     try:
         deadline = time.monotonic() + 60
         while not list(out.glob("figures/*.png")) and time.monotonic() < deadline:
@@ -223,11 +221,11 @@ def test_two_reports_into_one_folder_take_turns(runs, tmp_path):
     out = tmp_path / "report"
     out.mkdir()
     lock = runstore.try_lock(out)  # another report is writing here
-    proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out), "--workers", "1", "--experiments",
-                             "information"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    said = proc.stderr.readline()  # blocks until it reaches the lock
+    proc = forked(*REPORT, "--runs", str(runs), "--out", str(out), "--workers", "1",
+                  "--experiments", "information", cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while "\n" not in (said := proc.err_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it reaches the lock and says so
     assert f"waiting for pid {os.getpid()}, which is writing {out}" in said
     time.sleep(0.5)
     assert proc.poll() is None and not (out / "REPORT.md").exists()  # it waits
