@@ -1,10 +1,15 @@
-"""Shared fixtures: compose the real configs (as the CLI does) and run the real CLI."""
+"""Shared fixtures: compose the real configs (as the CLI does) and run the real CLI, each
+command a process of its own (forked from tests/forkserver.py unless ``fresh=True``)."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -30,16 +35,126 @@ def make_cfg(results_dir):
     return make
 
 
-def cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the installed ``ce-vs-mse`` console script as a user would."""
-    script = Path(sys.executable).with_name("ce-vs-mse")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "ce_vs_mse.cli"]
+class _ForkServer:
+    """tests/forkserver.py, started on first use: each command a fork of one process that has
+    already imported torch, Hydra and ce_vs_mse, so it does not pay the import again."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="forkserver-"))
+        with open(self.folder / "server.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("forkserver.py"))],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+
+    def ask(self, request: dict) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("tests/forkserver.py ended:\n"
+                               + (self.folder / "server.log").read_text(errors="replace"))
+        return json.loads(answer)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_server: _ForkServer | None = None
+
+
+class Forked:
+    """A command running in a fork of the fork server; used as a ``subprocess.Popen``."""
+
+    def __init__(self, entry: str, argv0: str, args: tuple[str, ...], cwd: Path, env: dict):
+        global _server
+        if _server is None or _server.proc.poll() is not None:
+            _server = _ForkServer()
+        self.server, self.args = _server, [argv0, *args]
+        out = Path(tempfile.mkdtemp(dir=self.server.folder))
+        self.out_file, self.err_file = out / "stdout", out / "stderr"
+        self.out_file.touch()
+        self.err_file.touch()
+        self.pid = self.server.ask({"start": {
+            "entry": entry, "argv0": argv0, "args": list(args), "cwd": str(cwd), "env": env,
+            "stdout": str(self.out_file), "stderr": str(self.err_file)}})["pid"]
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.server.ask({"poll": self.pid})["status"]
+        return self.returncode
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        """Wait for the command to end (killed after ``timeout`` s: TimeoutExpired); its
+        stdout and stderr."""
+        if self.returncode is None:
+            answer = self.server.ask({"wait": self.pid, "timeout": timeout})
+            self.returncode = answer["status"]
+            if answer["timed_out"]:
+                raise subprocess.TimeoutExpired(self.args, timeout, *self.output())
+        return self.output()
+
+    def output(self) -> tuple[str, str]:
+        return self.out_file.read_text(), self.err_file.read_text()
+
+
+def forked(entry: str, argv0: str, *args: str, cwd: Path, env: dict | None = None) -> Forked:
+    """Start console script ``entry`` (``module:function``) with ``args`` in a process of its
+    own (its own process group), forked from tests/forkserver.py."""
+    return Forked(entry, argv0, args, cwd, dict(os.environ if env is None else env))
+
+
+def run_forked(entry: str, argv0: str, *args: str, cwd: Path, env: dict | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+    """:func:`forked` to its end: its exit code, stdout and stderr as subprocess.run's."""
+    proc = forked(entry, argv0, *args, cwd=cwd, env=env)
+    stdout, stderr = proc.communicate(timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the fork server now when a selected test runs commands, so that its imports
+    overlap the tests before the first command."""
+    global _server
+    gc.freeze()  # what collection imported stays: the collector need not walk it again (~3 %)
+    if _server is None and any(hasattr(item.module, name) for item in items
+                               for name in ("cli", "report_cli", "forked")):
+        _server = _ForkServer()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _server is not None:
+        _server.close()
+
+
+SCRIPT = Path(sys.executable).with_name("ce-vs-mse")
+
+
+def cli(*args: str, cwd: Path, check: bool = True, fresh: bool = False
+        ) -> subprocess.CompletedProcess:
+    """Run ``ce-vs-mse`` as a user would: in a process of its own, forked from the fork
+    server (``ce_vs_mse.cli:main``, the console script's entry point), or with
+    ``fresh=True`` the installed console script itself in a new interpreter."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    proc = subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=300)
+    if fresh:
+        cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ce_vs_mse.cli"]
+        proc = subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True,
+                              env=env, timeout=300)
+    else:
+        proc = run_forked("ce_vs_mse.cli:main", str(SCRIPT), *args, cwd=cwd, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"ce-vs-mse {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+REPORT = "ce_vs_mse.report:main", str(SCRIPT.with_name("ce-vs-mse-report"))
+
+
+def report_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``ce-vs-mse-report`` in a process of its own, forked from the fork server."""
+    return run_forked(*REPORT, *args, cwd=cwd, timeout=120)
 
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:

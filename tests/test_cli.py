@@ -20,9 +20,10 @@ def _event_file(run_dir: Path) -> EventAccumulator:
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    """A two-job multirun: CE against MSE on digits, two seeds each, two epochs."""
+    """A two-job multirun: CE against MSE on digits, two seeds each, two epochs; started as
+    a user starts it, the installed console script in a new interpreter."""
     cwd = tmp_path_factory.mktemp("sweep")
-    proc = cli("-m", "loss=ce,mse", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd)
+    proc = cli("-m", "loss=ce,mse", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd, fresh=True)
     return cwd, proc
 
 
@@ -72,6 +73,7 @@ def test_hparams_live_in_the_run_itself_without_stray_runs(sweep):
 def test_a_finished_run_is_skipped_when_run_again(sweep):
     cwd, _ = sweep
     before = {p: p.stat().st_mtime_ns for p in (cwd / "results/runs").rglob("metrics.csv")}
+    # another interpreter (the fork server's): folder names do not depend on the process
     proc = cli("loss=ce", "seeds=[0,1]", "trainer.epochs=2", cwd=cwd)
     assert "2 of 2 seeds already done, skipped" in proc.stderr + proc.stdout
     assert "2 seed(s): 2 skipped (done before)" in proc.stderr

@@ -18,6 +18,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPORT, forked, report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
 
@@ -178,10 +179,8 @@ def test_report_command_refuses_a_missing_runs_folder_and_never_imports_the_cli(
 
 def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tmp_path):
     out = tmp_path / "report"
-    proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out), "--workers", "2", "--experiments", "all"],
-                            start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = forked(*REPORT, "--runs", str(runs), "--out", str(out), "--workers", "2",
+                  "--experiments", "all", cwd=tmp_path)  # in a process group of its own
     try:
         deadline = time.monotonic() + 60
         while not list(out.glob("figures/*.png")) and time.monotonic() < deadline:
@@ -210,8 +209,7 @@ def test_an_out_folder_that_cannot_be_written_is_one_line(runs, tmp_path, out):
     out = tmp_path / out if out == "a-file" else Path(out)
     if out.name == "a-file":
         out.write_text("keep me")
-    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    proc = report_cli("--runs", str(runs), "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"ce-vs-mse-report: error: --out {out} cannot be written")
     if out.name == "a-file":
@@ -224,11 +222,11 @@ def test_two_reports_into_one_folder_take_turns(runs, tmp_path):
     out = tmp_path / "report"
     out.mkdir()
     lock = runstore.try_lock(out)  # another report is writing here
-    proc = subprocess.Popen([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                             "--out", str(out), "--workers", "1", "--experiments",
-                             "information"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    said = proc.stderr.readline()  # blocks until it reaches the lock
+    proc = forked(*REPORT, "--runs", str(runs), "--out", str(out), "--workers", "1",
+                  "--experiments", "information", cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while "\n" not in (said := proc.err_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it reaches the lock and says so
     assert f"waiting for pid {os.getpid()}, which is writing {out}" in said
     time.sleep(0.5)
     assert proc.poll() is None and not (out / "REPORT.md").exists()  # it waits
@@ -241,8 +239,7 @@ def test_bad_worker_counts_are_refused_before_any_work(runs, tmp_path):
     with pytest.raises(ValueError, match="workers=0"):
         report.build(runs, tmp_path / "out", workers=0)
     assert not (tmp_path / "out").exists()
-    proc = subprocess.run([sys.executable, "-m", "ce_vs_mse.report", "--runs", str(runs),
-                           "--workers", "-1"], capture_output=True, text=True)
+    proc = report_cli("--runs", str(runs), "--workers", "-1", cwd=tmp_path)
     assert proc.returncode == 2 and "--workers -1" in proc.stderr
 
 
