@@ -1,6 +1,7 @@
 """scripts/reproduce.sh (ce_vs_mse.reproduce): trains what is missing, and with nothing
 missing does nothing, yet still notices a damaged run."""
 
+import json
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ce_vs_mse import runstore
+from ce_vs_mse import reproduce, runstore
 
 RUN = [sys.executable, "-m", "ce_vs_mse.reproduce", "--experiments", "quickstart",
        "--out", "report", "trainer.epochs=1", "model=logreg"]
@@ -37,7 +38,12 @@ def _reproduce(cwd) -> str:
 @pytest.mark.slow  # three invocations of the whole pipeline, each training and reporting
 def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     first = _reproduce(tmp_path)
-    assert "== quickstart: 10 seed(s) to train" in first
+    assert "== quickstart: nothing trained yet" in first
+    # its list of jobs is the one its sweep composed, as a fresh composition lists them
+    composed = [{"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)}
+                for cfg in reproduce._compose("quickstart", RUN[-2:])]
+    kept = json.loads((tmp_path / "results/runs/quickstart/.jobs.json").read_text())["jobs"]
+    assert sorted(map(str, kept)) == sorted(map(str, composed)) and len(kept) == 2
     assert (tmp_path / "report/REPORT.md").is_file()
     assert "1 trained, 0 already finished" in first
     assert "Seeds: 10 trained, 0 diverged, 0 skipped (done before), 0 failed" in first

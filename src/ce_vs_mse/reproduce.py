@@ -4,7 +4,8 @@ One process checks every job of every experiment against its run folders first (
 configuration's hash, with :func:`ce_vs_mse.runstore.verify`), without importing torch; only
 experiments with unfinished jobs are handed to ``ce-vs-mse`` to train, and the report is
 rebuilt only when the runs it reads have changed. A rerun with nothing left to do takes
-seconds, and still notices a damaged or unfinished run.
+seconds, and still notices a damaged or unfinished run. An experiment with no runs at all
+is trained without that check, and the jobs its sweep composed become its list.
 """
 
 from __future__ import annotations
@@ -78,10 +79,14 @@ def jobs(experiment: str, overrides: list[str], results_dir: Path) -> list[dict]
         return kept
     listed = [{"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)}
               for cfg in _compose(experiment, overrides)]
+    _keep(experiment, key, results_dir, listed)
+    return listed
+
+
+def _keep(experiment: str, key: str, results_dir: Path, listed: list[dict]) -> None:
     manifest = results_dir / experiment / ".jobs.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     runstore.write_json_atomic(manifest, {"inputs": key, "jobs": listed})
-    return listed
 
 
 def every_job(experiments: list[str], overrides: list[str], results_dir: Path,
@@ -130,9 +135,10 @@ def _version() -> str:
     return f"{provenance._git('rev-parse', 'HEAD')} {changed}"
 
 
-def _experiment(overrides: list[str], name: str, log: Path | None) -> int:
+def _experiment(overrides: list[str], results_dir: Path, name: str, log: Path | None) -> int:
     """In a fresh fork of this process: ``ce-vs-mse experiment=<name> <overrides>``; its
-    output goes to ``log`` when given. Returns the command's exit status."""
+    output goes to ``log`` when given. Returns the command's exit status. The jobs its sweep
+    composed and checked are kept as the experiment's list of jobs (:func:`jobs`)."""
     if log is not None:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -153,10 +159,14 @@ def _experiment(overrides: list[str], name: str, log: Path | None) -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        from . import sweeps
+
+        if sweeps.checked:
+            _keep(name, _inputs_digest(overrides), results_dir, sweeps.checked)
     return 0
 
 
-def train(names: list[str], overrides: list[str], workers: int) -> list[str]:
+def train(names: list[str], overrides: list[str], workers: int, results_dir: Path) -> list[str]:
     """Run ``ce-vs-mse experiment=<name>`` for each name, ``workers`` at a time, each in a
     fresh fork of this process, which has imported torch and Hydra once for all of them (a
     process of its own would spend ~9 CPU-seconds on that before its first step); return
@@ -172,7 +182,8 @@ def train(names: list[str], overrides: list[str], workers: int) -> list[str]:
     together = workers > 1 and len(names) > 1
     with tempfile.TemporaryDirectory(prefix="ce-vs-mse-reproduce-") as logs:
         def run(name: str) -> int:
-            return _experiment(overrides, name, Path(logs, name) if together else None)
+            return _experiment(overrides, results_dir, name,
+                               Path(logs, name) if together else None)
 
         def ended(name: str, result: tuple) -> None:
             if together:
@@ -223,8 +234,15 @@ def _main(argv: list[str] | None) -> int:
     given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
     results_dir = Path(given.get("results_dir", "results/runs"))
     trained, seeds = [], []  # seeds: (experiment, job, seed, trained now?)
-    listings = every_job(experiments, args.overrides, results_dir, args.workers)
+    # an experiment with no folder yet has every job to train: its sweep lists them (below)
+    new = [e for e in experiments if not (results_dir / e).exists()]
+    listings = every_job([e for e in experiments if e not in new], args.overrides,
+                         results_dir, args.workers)
     for name in experiments:
+        if name in new:
+            print(f"== {name}: nothing trained yet", file=sys.stderr, flush=True)
+            trained.append(name)
+            continue
         listed = listings[name]
         todo = [m for job in listed for m in unfinished(name, job, results_dir)]
         seeds += [(name, job, s, f"{name} {job['hash']} seed={s}" in todo)
@@ -234,7 +252,10 @@ def _main(argv: list[str] | None) -> int:
             continue
         print(f"== {name}: {len(todo)} seed(s) to train", file=sys.stderr, flush=True)
         trained.append(name)
-    failed = train(trained, args.overrides, args.workers)
+    failed = train(trained, args.overrides, args.workers, results_dir)
+    listings = every_job(new, args.overrides, results_dir, args.workers)  # kept by their sweeps
+    seeds += [(name, job, s, True) for name in new for job in listings[name]
+              for s in job["seeds"]]
     for name in skipped:
         print(f"== {name}: skipped, its data is not in {ON_DISK[name]} (README, Data)",
               file=sys.stderr)

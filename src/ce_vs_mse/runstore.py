@@ -69,9 +69,10 @@ SUMMARY_FIELDS: dict[str, tuple] = {
 # --- names ---------------------------------------------------------------------------------
 
 def _content(cfg) -> dict:
-    """The resolved configuration without the keys that do not change results."""
-    container = OmegaConf.to_container(cfg, resolve=True)
-    container = {k: v for k, v in container.items() if k not in ("hydra", "defaults")}
+    """The resolved configuration without the keys that do not change results. Hydra's own
+    node is left out before resolving: a sweep checks each job before Hydra fills it in."""
+    container = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+                 for k, v in cfg.items() if k not in ("hydra", "defaults")}
     for key in NOT_IN_NAME:
         parent, _, leaf = key.rpartition(".")
         (container.get(parent, {}) if parent else container).pop(leaf, None)

@@ -33,6 +33,9 @@ from .runner import one_line
 
 SWEEP_PID = "CE_VS_MSE_SWEEP_PID"  # set for the jobs: the process whose death ends them
 CLAIMED = "claimed_runs.txt"  # in a job's Hydra output folder: the run folders it trains
+# Every job of the last sweep this process checked and found valid, as {"hash", "seeds"}:
+# ce_vs_mse.reproduce keeps an experiment's list of jobs from it instead of composing them again.
+checked: list[dict] = []
 
 
 def claimed_note(output_dir: str):
@@ -145,16 +148,19 @@ class CheckedSweeper(Sweeper):
         errors = []
         if n_jobs is not None and not (n_jobs >= 1 or n_jobs == -1):
             errors.append(f"hydra.launcher.n_jobs={n_jobs} must be >= 1 (or -1: one per core)")
+        listed = []
         for i, job in enumerate(jobs):
             try:
                 cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(job))
                 schema.check(cfg, list(job))
+                listed.append({"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)})
             except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
                 why = str(err) if isinstance(err, schema.ConfigError) else one_line(err)
                 errors.append(f"job #{i} ({' '.join(filter_overrides(job))}): {why}")
         if errors:
             sys.exit("ce-vs-mse: error: nothing was trained; fix these jobs of the sweep:\n"
                      + "\n".join(f"  {e}" for e in errors))
+        checked[:] = listed
 
     def _summarise(self, returns: list[JobReturn]) -> None:
         jobs, failures = [], []
