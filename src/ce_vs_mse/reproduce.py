@@ -26,8 +26,11 @@ from . import forks, runstore
 from .config_tree import config_dir
 
 # the costliest first, so that experiments trained side by side end at about the same time
-EXPERIMENTS = ["nielsen_mnist", "depth", "label_noise", "fair_lr", "multiclass", "saturation",
-               "optimizer", "counter_case", "binary", "quickstart", "neuron"]
+# (training core-seconds on 2 idle cores, benchmarks/BENCHMARKS.md: depth 54, nielsen_mnist
+# and fair_lr 26, counter_case 25, label_noise 22, multiclass 18, saturation 15, neuron 14,
+# optimizer 12, binary 9, quickstart 7)
+EXPERIMENTS = ["depth", "nielsen_mnist", "fair_lr", "counter_case", "label_noise", "multiclass",
+               "saturation", "neuron", "optimizer", "binary", "quickstart"]
 ON_DISK = {"mnist": Path("data/MNIST/raw")}  # trained only when their data is there
 STAMP = ".built-from"  # in the report folder: the digest of the runs it was built from
 
