@@ -72,11 +72,11 @@ def _kept(experiment: str, key: str, results_dir: Path) -> list[dict] | None:
     return None
 
 
-def jobs(experiment: str, overrides: list[str], results_dir: Path) -> list[dict]:
+def jobs(experiment: str, overrides: list[str], results_dir: Path, key: str) -> list[dict]:
     """Every job of ``experiment`` as ``{"hash": ..., "seeds": [...]}``. Composing them takes
     Hydra about 0.25 CPU-seconds a job, so the list is kept beside the runs
-    (``<results_dir>/<experiment>/.jobs.json``) and reused while its inputs are unchanged."""
-    key = _inputs_digest(overrides)
+    (``<results_dir>/<experiment>/.jobs.json``) and reused while its inputs (their digest
+    ``key``, :func:`_inputs_digest`) are unchanged."""
     kept = _kept(experiment, key, results_dir)
     if kept is not None:
         return kept
@@ -92,17 +92,16 @@ def _keep(experiment: str, key: str, results_dir: Path, listed: list[dict]) -> N
     runstore.write_json_atomic(manifest, {"inputs": key, "jobs": listed})
 
 
-def every_job(experiments: list[str], overrides: list[str], results_dir: Path,
+def every_job(experiments: list[str], overrides: list[str], results_dir: Path, key: str,
               workers: int) -> dict[str, list[dict]]:
     """:func:`jobs` of every experiment; those not kept from an earlier run are composed
     ``workers`` experiments at a time, each in a fork (a first run composes ~110 jobs)."""
-    key = _inputs_digest(overrides)
+    listing = functools.partial(jobs, overrides=overrides, results_dir=results_dir, key=key)
     stale = [e for e in experiments if _kept(e, key, results_dir) is None]
     if len(stale) > 2 and workers > 1:  # the first here: Hydra's caches are then warm
-        jobs(stale[0], overrides, results_dir)  # in every fork (cold, a job costs twice)
-        forks.map_in_forks(functools.partial(jobs, overrides=overrides,
-                                             results_dir=results_dir), stale[1:], workers)
-    return {e: jobs(e, overrides, results_dir) for e in experiments}
+        listing(stale[0])  # in every fork (cold, a job costs twice)
+        forks.map_in_forks(listing, stale[1:], workers)
+    return {e: listing(e) for e in experiments}
 
 
 def status(experiment: str, job: dict, seed: int, results_dir: Path) -> str:
@@ -138,7 +137,8 @@ def _version() -> str:
     return f"{provenance._git('rev-parse', 'HEAD')} {changed}"
 
 
-def _experiment(overrides: list[str], results_dir: Path, name: str, log: Path | None) -> int:
+def _experiment(overrides: list[str], results_dir: Path, key: str, name: str,
+                log: Path | None) -> int:
     """In a fresh fork of this process: ``ce-vs-mse experiment=<name> <overrides>``; its
     output goes to ``log`` when given. Returns the command's exit status. The jobs its sweep
     composed and checked are kept as the experiment's list of jobs (:func:`jobs`)."""
@@ -165,11 +165,12 @@ def _experiment(overrides: list[str], results_dir: Path, name: str, log: Path | 
         from . import sweeps
 
         if sweeps.checked:
-            _keep(name, _inputs_digest(overrides), results_dir, sweeps.checked)
+            _keep(name, key, results_dir, sweeps.checked)
     return 0
 
 
-def train(names: list[str], overrides: list[str], workers: int, results_dir: Path) -> list[str]:
+def train(names: list[str], overrides: list[str], workers: int, results_dir: Path,
+          key: str) -> list[str]:
     """Run ``ce-vs-mse experiment=<name>`` for each name, ``workers`` at a time, each in a
     fresh fork of this process, which has imported torch and Hydra once for all of them (a
     process of its own would spend ~9 CPU-seconds on that before its first step); return
@@ -185,7 +186,7 @@ def train(names: list[str], overrides: list[str], workers: int, results_dir: Pat
     together = workers > 1 and len(names) > 1
     with tempfile.TemporaryDirectory(prefix="ce-vs-mse-reproduce-") as logs:
         def run(name: str) -> int:
-            return _experiment(overrides, results_dir, name,
+            return _experiment(overrides, results_dir, key, name,
                                Path(logs, name) if together else None)
 
         def ended(name: str, result: tuple) -> None:
@@ -239,8 +240,9 @@ def _main(argv: list[str] | None) -> int:
     trained, seeds = [], []  # seeds: (experiment, job, seed, trained now?)
     # an experiment with no folder yet has every job to train: its sweep lists them (below)
     new = [e for e in experiments if not (results_dir / e).exists()]
+    key = _inputs_digest(args.overrides)
     listings = every_job([e for e in experiments if e not in new], args.overrides,
-                         results_dir, args.workers)
+                         results_dir, key, args.workers)
     for name in experiments:
         if name in new:
             print(f"== {name}: nothing trained yet", file=sys.stderr, flush=True)
@@ -255,8 +257,8 @@ def _main(argv: list[str] | None) -> int:
             continue
         print(f"== {name}: {len(todo)} seed(s) to train", file=sys.stderr, flush=True)
         trained.append(name)
-    failed = train(trained, args.overrides, args.workers, results_dir)
-    listings = every_job(new, args.overrides, results_dir, args.workers)  # kept by their sweeps
+    failed = train(trained, args.overrides, args.workers, results_dir, key)
+    listings = every_job(new, args.overrides, results_dir, key, args.workers)  # kept by sweeps
     seeds += [(name, job, s, True) for name in new for job in listings[name]
               for s in job["seeds"]]
     for name in skipped:
