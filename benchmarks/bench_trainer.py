@@ -26,7 +26,7 @@ Workloads
           10 random classes, same loss and optimizer, batch 64.
 
 Measurements
-  trainer   ``ce_vs_mse.trainer.train`` with one seed and a real ``Recorder`` writing
+  trainer   ``ce_vs_mse.train.trainer.train`` with one seed and a real ``Recorder`` writing
             TensorBoard events and metrics.csv to a temporary folder; default logging
             (configs/trainer/default.yaml: training scalars and the evaluation of train and
             test on the log-spaced schedule of trainer.per_decade, and at step 0).
@@ -71,9 +71,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.tensorboard import SummaryWriter
 
-from ce_vs_mse import cli, models, trainer
-from ce_vs_mse.data import Data, load
-from ce_vs_mse.recorder import Recorder
+from ce_vs_mse.core import models
+from ce_vs_mse.core.data import Data, load
+from ce_vs_mse.train import cli, trainer
+from ce_vs_mse.train.recorder import Recorder
 
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # shown if set
 REPLICAS = 8  # seeds trained in lockstep in the seeds-as-replicas comparison

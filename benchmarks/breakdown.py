@@ -25,7 +25,8 @@ from pathlib import Path
 import bench_trainer as bench  # benchmarks/ is on sys.path when this script is run
 import torch
 
-from ce_vs_mse import losses, models, trainer
+from ce_vs_mse.core import losses, models
+from ce_vs_mse.train import trainer
 
 
 def replica_loop(wl: bench.Workload):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ce_vs_mse import runstore
 from ce_vs_mse.reproduce import EXPERIMENTS
+from ce_vs_mse.store import runstore
 
 
 def main(root: Path) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from ce_vs_mse.cli import config_dir
+from ce_vs_mse.train.cli import config_dir
 
 
 @pytest.fixture
@@ -135,15 +135,15 @@ SCRIPT = Path(sys.executable).with_name("ce-vs-mse")
 def cli(*args: str, cwd: Path, check: bool = True, fresh: bool = False
         ) -> subprocess.CompletedProcess:
     """Run ``ce-vs-mse`` as a user would: in a process of its own, forked from the fork
-    server (``ce_vs_mse.cli:main``, the console script's entry point), or with
+    server (``ce_vs_mse.train.cli:main``, the console script's entry point), or with
     ``fresh=True`` the installed console script itself in a new interpreter."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     if fresh:
-        cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ce_vs_mse.cli"]
+        cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ce_vs_mse.train.cli"]
         proc = subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True,
                               env=env, timeout=300)
     else:
-        proc = run_forked("ce_vs_mse.cli:main", str(SCRIPT), *args, cwd=cwd, env=env)
+        proc = run_forked("ce_vs_mse.train.cli:main", str(SCRIPT), *args, cwd=cwd, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"ce-vs-mse {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc

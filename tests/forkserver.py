@@ -25,8 +25,8 @@ import time
 if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
     sys.path.pop(0)  # a console script does not have tests/ on its path
 
-import ce_vs_mse.cli  # noqa: E402, F401  (the imports every command pays for)
 import ce_vs_mse.report  # noqa: E402, F401
+import ce_vs_mse.train.cli  # noqa: E402, F401  (the imports every command pays for)
 
 answers = os.fdopen(os.dup(1), "w", buffering=1)
 requests = os.fdopen(os.dup(0), "r")

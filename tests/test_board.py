@@ -22,8 +22,10 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from ce_vs_mse import board, losses, schema, trainer
-from ce_vs_mse.models import ReplicaMLP
+from ce_vs_mse.config import schema
+from ce_vs_mse.core import losses
+from ce_vs_mse.core.models import ReplicaMLP
+from ce_vs_mse.train import board, trainer
 
 STARTUP_S = 90  # how long the server may take to start and read the runs (2 busy cores)
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 from scipy.special import expit, softmax
 
-from ce_vs_mse import calibration, losses, trainer
-from ce_vs_mse.models import ReplicaMLP, predict
+from ce_vs_mse.core import calibration, losses
+from ce_vs_mse.core.models import ReplicaMLP, predict
+from ce_vs_mse.train import trainer
 
 # Four examples, three classes; confidence = the top probability; bins of width 1/15:
 #   p                   y  conf  correct  bin (m/15)        Σ_k (p_k - y_k)²

@@ -8,9 +8,9 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from ce_vs_mse import schema
-from ce_vs_mse.config_tree import config_dir
-from ce_vs_mse.sweeps import ComposedOnce
+from ce_vs_mse.config import schema
+from ce_vs_mse.config.tree import config_dir
+from ce_vs_mse.train.sweeps import ComposedOnce
 
 
 class Counting:

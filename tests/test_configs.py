@@ -8,8 +8,9 @@ import pytest
 import torch
 from conftest import read_metrics
 
-from ce_vs_mse import losses, runner
-from ce_vs_mse.schema import ConfigError
+from ce_vs_mse.config.schema import ConfigError
+from ce_vs_mse.core import losses
+from ce_vs_mse.train import runner
 
 EMBEDDED = ["breast_cancer", "digits", "blobs", "moons", "xor"]
 SMALL = ["dataset.n_samples=300", "trainer.epochs=3", "trainer.batch_size=32", "seeds=[0,1]"]

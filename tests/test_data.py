@@ -11,9 +11,10 @@ import pytest
 import torch
 from conftest import read_metrics
 
-from ce_vs_mse import data as datasets
-from ce_vs_mse import runner, runstore
-from ce_vs_mse.schema import ConfigError
+from ce_vs_mse.config.schema import ConfigError
+from ce_vs_mse.core import data as datasets
+from ce_vs_mse.store import runstore
+from ce_vs_mse.train import runner
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

@@ -12,7 +12,7 @@ from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c a
 from tensorboard.summary.writer.record_writer import RecordWriter
 from torch.utils.tensorboard.summary import histogram
 
-from ce_vs_mse import events
+from ce_vs_mse.train import events
 
 
 @pytest.mark.parametrize("length", [0, 1, 3, 8, 100, 4099])

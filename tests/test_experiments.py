@@ -7,8 +7,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from ce_vs_mse import config_tree, schema
-from ce_vs_mse.config_tree import config_dir
+from ce_vs_mse.config import schema
+from ce_vs_mse.config import tree as config_tree
+from ce_vs_mse.config.tree import config_dir
 
 FILES = sorted((config_dir() / "experiment").glob("*.yaml"))
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ce_vs_mse.information import binary_cross_entropy, cross_entropy, entropy, kl_divergence
+from ce_vs_mse.core.information import binary_cross_entropy, cross_entropy, entropy, kl_divergence
 
 TOL = 5e-4  # the lecture rounds to 3 decimals
 

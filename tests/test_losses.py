@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ce_vs_mse import losses
+from ce_vs_mse.core import losses
 
 # Every registered loss with every head it may train.
 PAIRS = [(head, name) for name, loss in losses.LOSSES.items() for head in loss.heads]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from ce_vs_mse import board, recorder, runner
+from ce_vs_mse.train import board, recorder, runner
 
 
 def test_each_replica_gets_its_own_values_and_the_shared_floats(tmp_path):

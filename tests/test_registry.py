@@ -9,9 +9,12 @@ import pytest
 import torch
 from conftest import read_metrics
 
-from ce_vs_mse import aggregate, board, config_tree, heads, losses, report, runner
-from ce_vs_mse.report import style
-from ce_vs_mse.schema import ConfigError
+from ce_vs_mse import report
+from ce_vs_mse.config import tree as config_tree
+from ce_vs_mse.config.schema import ConfigError
+from ce_vs_mse.core import heads, losses
+from ce_vs_mse.report import aggregate, style
+from ce_vs_mse.train import board, runner
 
 
 def _error(z, y, head):

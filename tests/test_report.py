@@ -22,11 +22,12 @@ from conftest import REPORT, forked, report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
 
-from ce_vs_mse import aggregate, report, runner
-from ce_vs_mse.cli import config_dir
-from ce_vs_mse.report import document, plots, style
+from ce_vs_mse import report
+from ce_vs_mse.report import aggregate, document, plots, style
 from ce_vs_mse.report.document import number, significant
 from ce_vs_mse.report.experiment import TEST_MSE
+from ce_vs_mse.train import runner
+from ce_vs_mse.train.cli import config_dir
 
 T_975_DF2 = 4.302652729911275  # Student t, 97.5 % quantile, 2 degrees of freedom (3 seeds)
 
@@ -165,16 +166,17 @@ def test_unfinished_and_corrupt_runs_are_reported_and_skipped(runs, tmp_path):
 
 
 def test_report_command_refuses_a_missing_runs_folder_and_never_imports_the_cli(tmp_path):
-    # the landscape section imports ce_vs_mse.landscape (and the datasets) when it draws
+    # the landscape section imports ce_vs_mse.core.landscape (and the datasets) when it draws
     code = ("import sys; from ce_vs_mse.report import main; code = main(['--runs', sys.argv[1]]);"
-            " import ce_vs_mse.landscape; print(' '.join(sorted(sys.modules))); sys.exit(code)")
+            " import ce_vs_mse.core.landscape; print(' '.join(sorted(sys.modules)));"
+            " sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "nothing")],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "is not a folder" in proc.stderr
     modules = proc.stdout.split()
-    assert "ce_vs_mse.report.sections" in modules and "ce_vs_mse.landscape" in modules
-    assert not {"ce_vs_mse.cli", "ce_vs_mse.runner", "ce_vs_mse.sweeps"} & set(modules)
+    assert "ce_vs_mse.report.sections" in modules and "ce_vs_mse.core.landscape" in modules
+    assert not {m for m in modules if m.startswith("ce_vs_mse.train")}
 
 
 def test_ctrl_c_stops_the_report_at_once_and_leaves_only_complete_files(runs, tmp_path):
@@ -217,7 +219,7 @@ def test_an_out_folder_that_cannot_be_written_is_one_line(runs, tmp_path, out):
 
 
 def test_two_reports_into_one_folder_take_turns(runs, tmp_path):
-    from ce_vs_mse import runstore
+    from ce_vs_mse.store import runstore
 
     out = tmp_path / "report"
     out.mkdir()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ce_vs_mse import reproduce, runstore
+from ce_vs_mse import reproduce
+from ce_vs_mse.store import runstore
 
 RUN = [sys.executable, "-m", "ce_vs_mse.reproduce", "--experiments", "quickstart",
        "--out", "report", "trainer.epochs=1", "model=logreg"]

@@ -9,7 +9,9 @@ import pytest
 from conftest import read_metrics
 from omegaconf import OmegaConf
 
-from ce_vs_mse import aggregate, runner, runstore
+from ce_vs_mse.report import aggregate
+from ce_vs_mse.store import runstore
+from ce_vs_mse.train import runner
 
 
 def test_the_folder_is_a_function_of_the_configuration_not_of_its_spelling(make_cfg):
@@ -43,7 +45,7 @@ def finished(tmp_path_factory):
     """One real finished run (2 seeds) to copy and damage."""
     from hydra import compose, initialize_config_dir
 
-    from ce_vs_mse.cli import config_dir
+    from ce_vs_mse.train.cli import config_dir
 
     root = tmp_path_factory.mktemp("store")
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

@@ -3,8 +3,8 @@ apart), or epoch ends as before, plus the fixed cadences and the last step."""
 
 import pytest
 
-from ce_vs_mse.schedule import Schedule, log_spaced
-from ce_vs_mse.schema import ConfigError, validate
+from ce_vs_mse.config.schema import ConfigError, validate
+from ce_vs_mse.core.schedule import Schedule, log_spaced
 
 
 def test_log_spaced_steps_are_every_step_first_then_a_fixed_share_apart():

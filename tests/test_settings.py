@@ -11,8 +11,12 @@ import pandas as pd
 import pytest
 import torch
 
-from ce_vs_mse import calibration, config_tree, report, runner, runstore
-from ce_vs_mse.models import ReplicaMLP
+from ce_vs_mse import report
+from ce_vs_mse.config import tree as config_tree
+from ce_vs_mse.core import calibration
+from ce_vs_mse.core.models import ReplicaMLP
+from ce_vs_mse.store import runstore
+from ce_vs_mse.train import runner
 
 
 def test_nielsen_init_draws_weights_with_variance_one_over_fan_in_and_biases_with_one():

@@ -67,7 +67,7 @@ def slurm_cluster() -> None:
 
 def _sweep_cmd(tmp_path: Path) -> list[str]:
     script = Path(sys.executable).with_name("ce-vs-mse")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "ce_vs_mse.cli"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "ce_vs_mse.train.cli"]
     partition = os.environ.get("CE_VS_MSE_SLURM_PARTITION")
     return [*cmd, *SWEEP, f"results_dir={tmp_path / 'runs'}",
             f"hydra.sweep.dir={tmp_path / 'sweep'}",

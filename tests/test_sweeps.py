@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import cli
 
-from ce_vs_mse import runner, runstore, trainer
+from ce_vs_mse.store import runstore
+from ce_vs_mse.train import runner, trainer
 
 SWEEP = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=2", "seeds=[0,1]", "threads=1"]
 

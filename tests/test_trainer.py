@@ -8,8 +8,9 @@ import pytest
 import torch
 from conftest import read_metrics
 
-from ce_vs_mse import data as datasets
-from ce_vs_mse import losses, models, runner, schedule, seeding, trainer
+from ce_vs_mse.core import data as datasets
+from ce_vs_mse.core import losses, models, schedule, seeding
+from ce_vs_mse.train import runner, trainer
 
 FAST = ["trainer.epochs=2", "trainer.log_every=5"]
 

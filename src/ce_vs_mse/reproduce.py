@@ -22,8 +22,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from . import forks, runstore
-from .config_tree import config_dir
+from . import forks
+from .config.tree import config_dir
+from .store import runstore
 
 # the costliest first, so that experiments trained side by side end at about the same time
 # (training core-seconds on 2 idle cores, benchmarks/BENCHMARKS.md: depth 54, nielsen_mnist
@@ -39,8 +40,8 @@ def _compose(experiment: str, overrides: list[str]) -> list:
     """The resolved configuration of every job of ``experiment`` (its sweep expanded)."""
     from hydra import compose, initialize_config_dir
 
-    from .config_tree import expand
-    from .schema import register
+    from .config.schema import register
+    from .config.tree import expand
 
     register()
     base = [f"experiment={experiment}"]
@@ -58,7 +59,7 @@ def _inputs_digest(overrides: list[str]) -> str:
     h = hashlib.sha256("\0".join(overrides).encode())
     here = Path(__file__).parent
     files = sorted(p for p in config_dir().rglob("*.yaml") if p.is_file())
-    for path in [*files, here / "schema.py", here / "runstore.py"]:
+    for path in [*files, here / "config" / "schema.py", here / "store" / "runstore.py"]:
         h.update(str(path).encode() + path.read_bytes())
     return h.hexdigest()
 
@@ -130,7 +131,7 @@ def digest(runs: Path, experiments: list[str]) -> str:
 
 
 def _version() -> str:
-    from . import provenance
+    from .store import provenance
 
     # the code and configs only: the report's own files are in the tree too, and change
     changed = provenance._git("diff", "HEAD", "--", ":/src", ":/configs", ":/experiments")
@@ -151,7 +152,7 @@ def _experiment(overrides: list[str], results_dir: Path, key: str, name: str,
     sys.argv = ["ce-vs-mse", f"experiment={name}", *overrides]
     os.environ["CE_VS_MSE_HINTS"] = "0"  # the hint is said once, at the end
     try:
-        from . import cli
+        from .train import cli
 
         cli.main()
     except SystemExit as end:
@@ -162,7 +163,7 @@ def _experiment(overrides: list[str], results_dir: Path, key: str, name: str,
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        from . import sweeps
+        from .train import sweeps
 
         if sweeps.checked:
             _keep(name, key, results_dir, sweeps.checked)
@@ -181,7 +182,7 @@ def train(names: list[str], overrides: list[str], workers: int, results_dir: Pat
         return []
     import torch._dynamo  # noqa: F401 (what torch.optim imports at its first step)
 
-    from . import cli  # noqa: F401 (imported here once, for every fork)
+    from .train import cli  # noqa: F401 (imported here once, for every fork)
 
     together = workers > 1 and len(names) > 1
     with tempfile.TemporaryDirectory(prefix="ce-vs-mse-reproduce-") as logs:

@@ -20,8 +20,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .. import aggregate, config_tree, forks, provenance
-from ..runstore import locked
+from .. import forks
+from ..config import tree as config_tree
+from ..store import provenance
+from ..store.runstore import locked
+from . import aggregate
 from .document import Document
 from .experiment import Experiment, standard
 from .sections import ADHOC_QUESTION, SECTIONS

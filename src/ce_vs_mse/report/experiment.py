@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import aggregate
-from . import plots, style, tables
+from . import aggregate, plots, style, tables
 from .document import Document, interval
 from .plots import Metric, Panel
 

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
-from .. import aggregate
-from . import style
+from . import aggregate, style
 from .tables import value
 
 LEGEND_INCHES = 0.35

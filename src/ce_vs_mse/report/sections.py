@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .. import aggregate, losses
-from . import plots, style, tables
+from ..core import losses
+from . import aggregate, plots, style, tables
 from .document import Document, interval, number, significant
 from .experiment import Experiment, standard
 from .settings import calibration, depth, label_noise, nielsen_mnist, optimizer

@@ -15,8 +15,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from .. import aggregate
-from . import plots, style, tables
+from . import aggregate, plots, style, tables
 from .document import Document, interval, percent, significant
 from .experiment import ACCURACY, Experiment, standard
 from .plots import Metric, Panel

@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 from matplotlib.lines import Line2D
 
-from .. import information, losses
-from ..config_tree import compose
+from ..config.tree import compose
+from ..core import information, losses
 from . import plots, style
 from .document import Document, number, percent
 from .experiment import Experiment, standard
@@ -19,7 +19,7 @@ from .experiment import Experiment, standard
 def landscape_section(doc: Document, exp: Experiment | None) -> str:
     # here, not above: it imports the datasets and with them scikit-learn and scipy.stats,
     # 2.5 CPU-s that only this section needs
-    from .. import landscape
+    from ..core import landscape
 
     cfg = compose("experiment=landscape")
     grid = np.linspace(-8, 8, 41)

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .. import losses  # noqa: E402
+from ..core import losses  # noqa: E402
 
 # A loss's colour is its family's (losses.LOSSES: each loss's ``family``), in the order pairs
 # are listed.

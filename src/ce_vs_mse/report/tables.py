@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import aggregate
-from . import style
+from . import aggregate, style
 from .document import interval, significant
 
 

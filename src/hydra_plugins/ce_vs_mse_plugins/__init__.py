@@ -1,19 +1,19 @@
 """The suite's Hydra plugins. Hydra instantiates plugins only from the ``hydra_plugins``
-package, so the classes are named here; their code is in :mod:`ce_vs_mse.sweeps`."""
+package, so the classes are named here; their code is in :mod:`ce_vs_mse.train.sweeps`."""
 
 from hydra.core.config_store import ConfigStore
 from hydra_plugins.hydra_submitit_launcher.config import LocalQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import LocalLauncher, SlurmLauncher
 
-from ce_vs_mse import sweeps
+from ce_vs_mse.train import sweeps
 
 
 class CheckedSweeper(sweeps.CheckedSweeper):
-    """``hydra/sweeper=checked`` (the default): see :class:`ce_vs_mse.sweeps.CheckedSweeper`."""
+    """``hydra/sweeper=checked`` (the default): :class:`ce_vs_mse.train.sweeps.CheckedSweeper`."""
 
 
 class ForkLauncher(sweeps.ForkLauncher):
-    """``hydra/launcher=parallel``: see :class:`ce_vs_mse.sweeps.ForkLauncher`."""
+    """``hydra/launcher=parallel``: see :class:`ce_vs_mse.train.sweeps.ForkLauncher`."""
 
 
 class SubmititLocalLauncher(LocalLauncher):

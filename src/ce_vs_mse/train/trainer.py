@@ -34,9 +34,9 @@ import torch
 from torch.linalg import vector_norm
 from tqdm.auto import tqdm
 
-from . import calibration, heads, losses, schedule, seeding
-from .data import Data
-from .models import ReplicaMLP, predict
+from ..core import calibration, heads, losses, schedule, seeding
+from ..core.data import Data
+from ..core.models import ReplicaMLP, predict
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this

@@ -19,9 +19,11 @@ import torch
 from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
-from . import calibration, losses, models, provenance, recorder, runstore, trainer
-from . import data as datasets
-from .schema import PARAMS, ConfigError, check_keys, validate
+from ..config.schema import PARAMS, ConfigError, check_keys, validate
+from ..core import calibration, losses, models
+from ..core import data as datasets
+from ..store import provenance, runstore
+from . import recorder, trainer
 
 log = logging.getLogger(__name__)
 

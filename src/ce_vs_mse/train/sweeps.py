@@ -28,7 +28,10 @@ from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import OmegaConf, open_dict
 
-from . import console, forks, runstore, schema
+from .. import forks
+from ..config import schema
+from ..store import runstore
+from . import console
 from .runner import one_line
 
 SWEEP_PID = "CE_VS_MSE_SWEEP_PID"  # set for the jobs: the process whose death ends them

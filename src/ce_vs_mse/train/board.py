@@ -34,7 +34,8 @@ from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams.summary_v2 import Discrete
 
-from . import heads, losses, schema
+from ..config import schema
+from ..core import heads, losses
 
 # A scalar only the event file holds (it is one number per run, also in summary.json): the
 # first step whose test accuracy reached trainer.target_accuracy; not logged when never.

@@ -108,7 +108,7 @@ def run_name(cfg, head: str, experiment: str = "") -> str:
     their last key, e.g. ``epochs=30``, up to ``MAX_LEAF`` characters, except those that say
     how the run is measured (``NOT_READABLE``); the dataset is left out when it is the experiment's
     own name (``neuron``), so no segment repeats."""
-    from .schema import default_values  # what every option is compared against
+    from ..config.schema import default_values  # what every option is compared against
 
     defaults = default_values()
     extra = sorted(

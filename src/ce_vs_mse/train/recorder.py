@@ -23,7 +23,8 @@ import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard.summary import histogram
 
-from . import board, runstore
+from ..store import runstore
+from . import board
 from .events import EventFile
 
 # Equal-width buckets per gradient histogram (TensorBoard's own histogram summaries use 30).

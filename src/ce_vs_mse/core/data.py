@@ -22,7 +22,7 @@ import torch
 from sklearn import datasets as skds
 from sklearn.model_selection import train_test_split
 
-from .schema import ConfigError
+from .errors import ConfigError
 
 TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
 

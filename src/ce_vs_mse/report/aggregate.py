@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from . import losses, runstore
-from .schema import PARAMS
+from ..config.schema import PARAMS
+from ..core import losses
+from ..store import runstore
 
 SQUARED = "mse"  # the loss every paired ratio compares: squared error over a log-loss
 # The loss's options (loss, k, M): the pair label says them; they are not a comparison's axes.

@@ -13,8 +13,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
-from . import console, forks, runner, schema, sweeps
-from .config_tree import config_dir
+from .. import forks
+from ..config import schema
+from ..config.tree import config_dir
+from . import console, runner, sweeps
 
 schema.register()
 

@@ -16,7 +16,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
-from . import heads, losses
+from ..core import heads, losses
+from ..core.errors import ConfigError
 
 DATASETS = ("breast_cancer", "digits", "blobs", "moons", "xor", "neuron", "mnist_5k", "mnist",
             "fashion_mnist", "cifar10")
@@ -119,10 +120,6 @@ def register() -> None:
     """Register the schema as ``schema``; ``configs/config.yaml`` names it first in its defaults,
     so every group file is merged onto (and checked against) the typed fields above."""
     ConfigStore.instance().store(name="schema", node=Config)
-
-
-class ConfigError(ValueError):
-    """A configuration value that cannot work; the message names it and the valid choices."""
 
 
 GROUPS = {"dataset": DatasetConfig, "model": ModelConfig, "loss": LossConfig,

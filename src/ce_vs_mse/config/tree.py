@@ -13,8 +13,9 @@ from pathlib import Path
 
 def config_dir() -> Path:
     """The config tree: inside the installed package (wheel), else the repository's."""
-    packaged = Path(__file__).parent / "configs"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+    package = Path(__file__).resolve().parents[1]  # src/ce_vs_mse
+    packaged = package / "configs"
+    return packaged if packaged.is_dir() else package.parents[1] / "configs"
 
 
 def named_experiments() -> list[str]:
@@ -63,7 +64,7 @@ def in_experiment(name: str, overrides, seed: int) -> bool:
     """Whether a run of ``name`` trained with ``overrides`` (as its summary records them) is
     one of the runs ``ce-vs-mse experiment=<name>`` makes: one value of each swept key and
     nothing else that changes results (``device=``, ``threads=`` and the like may differ)."""
-    from .runstore import NOT_IN_NAME
+    from ..store.runstore import NOT_IN_NAME
 
     grid, seeds = sweep_grid(name)
     if seeds and seed not in seeds:
