@@ -51,7 +51,6 @@ terminal; the script says which, since drawing it costs a little time.
 from __future__ import annotations
 
 import argparse
-import inspect
 import math
 import os
 import platform
@@ -71,9 +70,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.tensorboard import SummaryWriter
 
-from ce_vs_mse.core import models
 from ce_vs_mse.core.data import Data, load
 from ce_vs_mse.train import cli, trainer
+from ce_vs_mse.train import plan as plans
 from ce_vs_mse.train.recorder import Recorder
 
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # shown if set
@@ -141,26 +140,18 @@ clock = time.process_time
 
 # --- the three loops; each returns (seconds, steps) -------------------------------------------
 
-def loss_arg(cfg):
-    """What ``train`` takes as its loss: the loss config, or (older signature) its name."""
-    third = list(inspect.signature(trainer.train).parameters)[2]
-    return cfg.loss.name if third == "loss" else cfg.loss
-
-
 def make_trainer_run(wl: Workload, seeds: list[int], tmp: Path):
-    """A ready-to-call trainer run (model and Recorder built, untimed) and its clean-up."""
+    """A ready-to-call trainer run (plan, model and Recorder built, untimed) and its clean-up."""
     device = wl.data.x_train.device
-    model, head = models.build(wl.cfg, wl.data.n_features, wl.data.n_classes, seeds)
-    model = model.to(device)
-    loss = loss_arg(wl.cfg)
+    plan = plans.make(wl.cfg, "bench", [], wl.data.n_features, wl.data.n_classes)
+    model = plan.build_model(seeds).to(device)
     run = next(_run_ids)
     rec = Recorder([tmp / f"run{run}" / f"seed={s}" for s in seeds], trainer.metric_names(model))
 
     def go() -> tuple[float, int]:
         sync(device)
         start = clock()
-        steps = trainer.train(model, head, loss, wl.data, seeds, wl.cfg.optimizer,
-                              wl.cfg.trainer, rec).steps
+        steps = trainer.train(model, plan, wl.data, seeds, rec).steps
         sync(device)
         return clock() - start, steps
 

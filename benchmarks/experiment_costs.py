@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from ce_vs_mse.reproduce import EXPERIMENTS
-from ce_vs_mse.store import runstore
+from ce_vs_mse.store import layout
+from ce_vs_mse.store import summary as summaries
 
 
 def main(root: Path) -> None:
@@ -21,10 +22,10 @@ def main(root: Path) -> None:
     for name in EXPERIMENTS:
         jobs: dict[str, tuple[float, int]] = {}
         seeds = steps = 0
-        for folder in runstore.run_folders(root / name):
+        for folder in layout.run_folders(root / name):
             try:
-                s = runstore.verify(folder)
-            except runstore.Unfinished:
+                s = summaries.verify(folder)
+            except summaries.Unfinished:
                 continue
             jobs[s["run"]] = (s["wall_time_s"], s["replicas_in_lockstep"])
             seeds += 1

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from ce_vs_mse import reproduce
-from ce_vs_mse.store import runstore
+from ce_vs_mse.store import layout
+from ce_vs_mse.store import summary as summaries
 
 RUN = [sys.executable, "-m", "ce_vs_mse.reproduce", "--experiments", "quickstart",
        "--out", "report", "trainer.epochs=1", "model=logreg"]
@@ -41,7 +42,7 @@ def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     first = _reproduce(tmp_path)
     assert "== quickstart: nothing trained yet" in first
     # its list of jobs is the one its sweep composed, as a fresh composition lists them
-    composed = [{"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)}
+    composed = [{"hash": layout.config_hash(cfg), "seeds": list(cfg.seeds)}
                 for cfg in reproduce._compose("quickstart", RUN[-2:])]
     kept = json.loads((tmp_path / "results/runs/quickstart/.jobs.json").read_text())["jobs"]
     assert sorted(map(str, kept)) == sorted(map(str, composed)) and len(kept) == 2
@@ -82,4 +83,4 @@ def test_ctrl_c_stops_every_experiment_with_one_line(tmp_path):
     time.sleep(1)  # the experiments' forks are gone with it, and no run claims to be done
     assert _working_in(tmp_path) == []
     for summary in (tmp_path / "results/runs").rglob("summary.json"):
-        assert runstore.verify(summary.parent)["status"] in ("done", "diverged")
+        assert summaries.verify(summary.parent)["status"] in ("done", "diverged")

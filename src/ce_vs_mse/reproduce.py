@@ -1,7 +1,7 @@
 """``ce-vs-mse-reproduce``: train every experiment the report needs, then build the report.
 
 One process checks every job of every experiment against its run folders first (by the
-configuration's hash, with :func:`ce_vs_mse.runstore.verify`), without importing torch; only
+configuration's hash, with :func:`ce_vs_mse.store.summary.verify`), without importing torch; only
 experiments with unfinished jobs are handed to ``ce-vs-mse`` to train, and the report is
 rebuilt only when the runs it reads have changed. A rerun with nothing left to do takes
 seconds, and still notices a damaged or unfinished run. An experiment with no runs at all
@@ -14,26 +14,47 @@ import argparse
 import contextlib
 import functools
 import hashlib
-import json
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import forks
 from .config.tree import config_dir
-from .store import runstore
+from .store import files, layout, manifest
+from .store import summary as summaries
 
-# the costliest first, so that experiments trained side by side end at about the same time
-# (training core-seconds on 2 idle cores, benchmarks/BENCHMARKS.md: depth 54, nielsen_mnist
-# and fair_lr 26, counter_case 25, label_noise 22, multiclass 18, saturation 15, neuron 14,
-# optimizer 12, binary 9, quickstart 7)
-EXPERIMENTS = ["depth", "nielsen_mnist", "fair_lr", "counter_case", "label_noise", "multiclass",
-               "saturation", "neuron", "optimizer", "binary", "quickstart"]
-ON_DISK = {"mnist": Path("data/MNIST/raw")}  # trained only when their data is there
 STAMP = ".built-from"  # in the report folder: the digest of the runs it was built from
+HINT = "# reproduce:"  # an experiment file's line that says how reproduce treats it
+
+
+@dataclass(frozen=True)
+class Hint:
+    """What an experiment file's ``# reproduce:`` line says: ``cost=<training core-seconds,
+    as benchmarks/experiment_costs.py last measured them>`` (the costliest are started
+    first, so that experiments trained side by side end at about the same time),
+    ``needs=<folder>`` (trained only when its data is there), or ``no`` (the report computes
+    it without runs)."""
+
+    name: str
+    cost: float = 0.0
+    needs: Path | None = None
+    trained: bool = True
+
+
+def hints() -> list[Hint]:
+    """Every experiment of ``experiments/``, the costliest first."""
+    out = []
+    for path in sorted((config_dir() / "experiment").glob("*.yaml")):
+        words = next((line.removeprefix(HINT).split() for line in path.read_text().splitlines()
+                      if line.startswith(HINT)), [])
+        given = dict(w.partition("=")[::2] for w in words)
+        out.append(Hint(path.stem, float(given.get("cost") or 0),
+                        Path(given["needs"]) if given.get("needs") else None, "no" not in given))
+    return sorted(out, key=lambda h: -h.cost)
 
 
 def _compose(experiment: str, overrides: list[str]) -> list:
@@ -59,38 +80,23 @@ def _inputs_digest(overrides: list[str]) -> str:
     h = hashlib.sha256("\0".join(overrides).encode())
     here = Path(__file__).parent
     files = sorted(p for p in config_dir().rglob("*.yaml") if p.is_file())
-    for path in [*files, here / "config" / "schema.py", here / "store" / "runstore.py"]:
+    for path in [*files, here / "config" / "schema.py", here / "store" / "layout.py"]:
         h.update(str(path).encode() + path.read_bytes())
     return h.hexdigest()
 
 
-def _kept(experiment: str, key: str, results_dir: Path) -> list[dict] | None:
-    """The jobs last composed for ``experiment``, if composed from the same inputs."""
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        kept = json.loads((results_dir / experiment / ".jobs.json").read_text())
-        if kept["inputs"] == key:
-            return kept["jobs"]
-    return None
-
-
 def jobs(experiment: str, overrides: list[str], results_dir: Path, key: str) -> list[dict]:
     """Every job of ``experiment`` as ``{"hash": ..., "seeds": [...]}``. Composing them takes
-    Hydra about 0.25 CPU-seconds a job, so the list is kept beside the runs
-    (``<results_dir>/<experiment>/.jobs.json``) and reused while its inputs (their digest
-    ``key``, :func:`_inputs_digest`) are unchanged."""
-    kept = _kept(experiment, key, results_dir)
+    Hydra a fraction of a CPU-second a job, so the list is kept beside the runs
+    (:mod:`ce_vs_mse.store.manifest`) and reused while its inputs (their digest ``key``,
+    :func:`_inputs_digest`) are unchanged."""
+    kept = manifest.read(results_dir, experiment, key)
     if kept is not None:
         return kept
-    listed = [{"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)}
+    listed = [{"hash": layout.config_hash(cfg), "seeds": list(cfg.seeds)}
               for cfg in _compose(experiment, overrides)]
-    _keep(experiment, key, results_dir, listed)
+    manifest.write(results_dir, experiment, key, listed)
     return listed
-
-
-def _keep(experiment: str, key: str, results_dir: Path, listed: list[dict]) -> None:
-    manifest = results_dir / experiment / ".jobs.json"
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    runstore.write_json_atomic(manifest, {"inputs": key, "jobs": listed})
 
 
 def every_job(experiments: list[str], overrides: list[str], results_dir: Path, key: str,
@@ -98,7 +104,7 @@ def every_job(experiments: list[str], overrides: list[str], results_dir: Path, k
     """:func:`jobs` of every experiment; those not kept from an earlier run are composed
     ``workers`` experiments at a time, each in a fork (a first run composes ~110 jobs)."""
     listing = functools.partial(jobs, overrides=overrides, results_dir=results_dir, key=key)
-    stale = [e for e in experiments if _kept(e, key, results_dir) is None]
+    stale = [e for e in experiments if manifest.read(results_dir, e, key) is None]
     if len(stale) > 2 and workers > 1:  # the first here: Hydra's caches are then warm
         listing(stale[0])  # in every fork (cold, a job costs twice)
         forks.map_in_forks(listing, stale[1:], workers)
@@ -107,10 +113,10 @@ def every_job(experiments: list[str], overrides: list[str], results_dir: Path, k
 
 def status(experiment: str, job: dict, seed: int, results_dir: Path) -> str:
     """``done`` or ``diverged`` for a finished run of the job's seed, else ``unfinished``."""
-    for folder in (results_dir / experiment).glob(f"*/*/*-{job['hash']}/seed={seed}"):
+    for folder in layout.find(results_dir, experiment, job["hash"], seed):
         try:
-            return runstore.verify(folder)["status"]
-        except runstore.Unfinished:
+            return summaries.verify(folder).status
+        except summaries.Unfinished:
             continue
     return "unfinished"
 
@@ -125,7 +131,7 @@ def digest(runs: Path, experiments: list[str]) -> str:
     """What the report reads: every summary of the named experiments, and this code."""
     h = hashlib.sha256(_version().encode())
     for name in experiments:
-        for path in sorted((runs / name).rglob(runstore.SUMMARY)):
+        for path in layout.summaries(runs / name):
             h.update(str(path.relative_to(runs)).encode() + path.read_bytes())
     return h.hexdigest()
 
@@ -166,7 +172,7 @@ def _experiment(overrides: list[str], results_dir: Path, key: str, name: str,
         from .train import sweeps
 
         if sweeps.checked:
-            _keep(name, key, results_dir, sweeps.checked)
+            manifest.write(results_dir, name, key, sweeps.checked)
     return 0
 
 
@@ -220,7 +226,7 @@ def _main(argv: list[str] | None) -> int:
                         help="passed to every `ce-vs-mse experiment=...` (e.g. threads=2)")
     parser.add_argument("--out", type=Path, default=Path("results/report"),
                         help="where the report goes (default: results/report)")
-    parser.add_argument("--experiments", default=",".join(EXPERIMENTS + list(ON_DISK)),
+    parser.add_argument("--experiments", default=",".join(h.name for h in hints() if h.trained),
                         help="comma-separated names from experiments/ (default: all the "
                              "report needs)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
@@ -234,7 +240,8 @@ def _main(argv: list[str] | None) -> int:
     bad = [e for e in chosen if not (config_dir() / "experiment" / f"{e}.yaml").is_file()]
     if bad:
         parser.error(f"--experiments: no experiments/{bad[0]}.yaml")
-    experiments = [e for e in chosen if e not in ON_DISK or ON_DISK[e].is_dir()]
+    needs = {h.name: h.needs for h in hints() if h.needs}  # trained only when their data is there
+    experiments = [e for e in chosen if e not in needs or needs[e].is_dir()]
     skipped = [e for e in chosen if e not in experiments]
     given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
     results_dir = Path(given.get("results_dir", "results/runs"))
@@ -263,7 +270,7 @@ def _main(argv: list[str] | None) -> int:
     seeds += [(name, job, s, True) for name in new for job in listings[name]
               for s in job["seeds"]]
     for name in skipped:
-        print(f"== {name}: skipped, its data is not in {ON_DISK[name]} (README, Data)",
+        print(f"== {name}: skipped, its data is not in {needs[name]} (README, Data)",
               file=sys.stderr)
     stamp = args.out / STAMP
     now = digest(results_dir, experiments)
@@ -275,7 +282,7 @@ def _main(argv: list[str] | None) -> int:
         built = report(["--runs", str(results_dir), "--out", str(args.out)])
         if built != 0:
             return built
-        runstore.write_atomic(stamp, lambda tmp: tmp.write_text(now))
+        files.write_atomic(stamp, lambda tmp: tmp.write_text(now))
     ends = Counter(("now " if new else "before ") + status(e, job, s, results_dir)
                    for e, job, s, new in seeds)
     print(f"\nReproduced {len(experiments)} experiment(s) in {time.perf_counter() - start:.0f} s:"

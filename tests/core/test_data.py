@@ -13,7 +13,7 @@ from conftest import read_metrics
 
 from ce_vs_mse.config.schema import ConfigError
 from ce_vs_mse.core import data as datasets
-from ce_vs_mse.store import runstore
+from ce_vs_mse.store import layout
 from ce_vs_mse.train import runner
 
 
@@ -186,8 +186,8 @@ def test_symmetric_noise_moves_labels_uniformly_to_the_other_classes():
 
 
 def test_dataset_options_at_their_defaults_stay_out_of_the_run_name(make_cfg):
-    default = runstore.run_name(make_cfg(), "softmax", "x")
+    default = layout.run_name(make_cfg(), "softmax", "x")
     assert default.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5-")  # nothing listed
-    noisy = runstore.run_name(make_cfg("dataset.label_noise=0.2", "dataset.noise_seed=3"),
+    noisy = layout.run_name(make_cfg("dataset.label_noise=0.2", "dataset.noise_seed=3"),
                               "softmax", "x")
     assert noisy.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5,label_noise=0.2,noise_seed=3-")

@@ -219,11 +219,11 @@ def test_an_out_folder_that_cannot_be_written_is_one_line(runs, tmp_path, out):
 
 
 def test_two_reports_into_one_folder_take_turns(runs, tmp_path):
-    from ce_vs_mse.store import runstore
+    from ce_vs_mse.store import lock as locks
 
     out = tmp_path / "report"
     out.mkdir()
-    lock = runstore.try_lock(out)  # another report is writing here
+    lock = locks.try_lock(out)  # another report is writing here
     proc = forked(*REPORT, "--runs", str(runs), "--out", str(out), "--workers", "1",
                   "--experiments", "information", cwd=tmp_path)
     deadline = time.monotonic() + 60

@@ -15,7 +15,7 @@ from ce_vs_mse import report
 from ce_vs_mse.config import tree as config_tree
 from ce_vs_mse.core import calibration
 from ce_vs_mse.core.models import ReplicaMLP
-from ce_vs_mse.store import runstore
+from ce_vs_mse.store import summary as summaries
 from ce_vs_mse.train import runner
 
 
@@ -204,13 +204,13 @@ def test_a_malformed_reliability_diagram_makes_a_run_unfinished(runs, tmp_path):
     for f in folder.iterdir():
         if f.is_file():
             (copy / f.name).write_bytes(f.read_bytes())
-    assert runstore.is_done(copy)
+    assert summaries.is_done(copy)
     summary = json.loads((copy / "summary.json").read_text())
     for bad in ({"count": [1, 2]}, {"count": [1], "confidence_sum": [0.5], "correct": [1, 2]},
                 {"count": ["1"], "confidence_sum": [0.5], "correct": [1]}, [1, 2, 3]):
         (copy / "summary.json").write_text(json.dumps({**summary, "reliability": bad}))
-        with pytest.raises(runstore.Unfinished, match="reliability"):
-            runstore.verify(copy)
+        with pytest.raises(summaries.Unfinished, match="reliability"):
+            summaries.verify(copy)
     (copy / "summary.json").write_text(json.dumps({**summary, "reliability": None}))
-    assert runstore.is_done(copy)  # not recorded (a run from before it was) is finished
+    assert summaries.is_done(copy)  # not recorded (a run from before it was) is finished
 

@@ -10,7 +10,9 @@ from conftest import read_metrics
 from omegaconf import OmegaConf
 
 from ce_vs_mse.report import aggregate
-from ce_vs_mse.store import runstore
+from ce_vs_mse.store import files, layout
+from ce_vs_mse.store import lock as locks
+from ce_vs_mse.store import summary as summaries
 from ce_vs_mse.train import runner
 
 
@@ -18,26 +20,26 @@ def test_the_folder_is_a_function_of_the_configuration_not_of_its_spelling(make_
     a = make_cfg("loss=mse", "trainer.epochs=3")
     b = make_cfg("trainer.epochs=3", "trainer.batch_size=32", "loss=mse", "optimizer=sgd")
     c = make_cfg("trainer.epochs=4", "loss=mse")
-    assert runstore.run_name(a, "softmax", "x") == runstore.run_name(b, "softmax", "x")
-    assert runstore.run_name(a, "softmax", "x") != runstore.run_name(c, "softmax", "x")
-    name = runstore.run_name(a, "softmax", "x")
+    assert layout.run_name(a, "softmax", "x") == layout.run_name(b, "softmax", "x")
+    assert layout.run_name(a, "softmax", "x") != layout.run_name(c, "softmax", "x")
+    name = layout.run_name(a, "softmax", "x")
     assert name.startswith("softmax_mse/digits-mlp_32/") and ",epochs=3-" in name
     long = make_cfg(*(f"model.{k}=0.5" for k in ("init_scale", "init_weight", "init_bias")),
                     "optimizer.momentum=0.9", "optimizer.weight_decay=0.001", "trainer.epochs=3",
                     "trainer.batch_size=7", "loss.k=3", "loss.M=4", "dataset.noise=0.5",
                     "trainer.log_every=3", "trainer.eval_every=9")
-    leaf = runstore.run_name(long, "softmax", "x").split("/")[2]
-    assert len(leaf) <= runstore.MAX_LEAF + 12 and "log_every" not in leaf
+    leaf = layout.run_name(long, "softmax", "x").split("/")[2]
+    assert len(leaf) <= layout.MAX_LEAF + 12 and "log_every" not in leaf
     # the dataset is not repeated when it names the experiment
-    assert runstore.run_name(a, "softmax", "digits").startswith("softmax_mse/mlp_32/")
+    assert layout.run_name(a, "softmax", "digits").startswith("softmax_mse/mlp_32/")
 
 
 def test_summaries_are_strict_json_and_non_finite_numbers_come_back(tmp_path):
-    runstore.write_json_atomic(tmp_path / "s.json", {"final": {"a": float("nan"),
+    files.write_json_atomic(tmp_path / "s.json", {"final": {"a": float("nan"),
                                                                "b": float("-inf"), "c": 1.5}})
     text = (tmp_path / "s.json").read_text()
     json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
-    assert runstore._number(json.loads(text)["final"]["b"]) == float("-inf")
+    assert files.number(json.loads(text)["final"]["b"]) == float("-inf")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,7 @@ def finished(tmp_path_factory):
                                            "trainer.epochs=2", "seeds=[0,1]"])
     job = runner.run(cfg, "store")
     assert [r.status for r in job.seeds] == ["done", "done"]
-    return cfg, root, runstore.seed_dir(job.folder, 0)
+    return cfg, root, layout.seed_dir(job.folder, 0)
 
 
 def _utf16(d):
@@ -114,14 +116,14 @@ def test_a_damaged_run_is_unfinished_listed_by_the_report_and_trained_again(fini
     damage, reason = DAMAGE[case]
     damage(folder)
 
-    with pytest.raises(runstore.Unfinished, match=reason.replace("(", r"\(")):
-        runstore.verify(folder)
+    with pytest.raises(summaries.Unfinished, match=reason.replace("(", r"\(")):
+        summaries.verify(folder)
     runs = aggregate.load_runs(results)  # never raises; lists the damaged folder
     assert [d for d, _ in runs.skipped] == [str(folder)] and len(runs.table) == 1
 
     job = runner.run(OmegaConf.merge(cfg, {"results_dir": str(results)}), "store")
     assert [r.status for r in job.seeds] == ["done", "skipped"]
-    runstore.verify(folder)
+    summaries.verify(folder)
     again, before = read_metrics(folder), read_metrics(original)
     assert again.shape == before.shape
     assert np.allclose(again.to_numpy(float), before.to_numpy(float), rtol=1e-5, equal_nan=True)
@@ -140,10 +142,10 @@ def test_a_copy_of_a_run_folder_is_named_and_left_out_by_the_report(finished, tm
 
 
 def test_the_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
-    first = runstore.try_lock(tmp_path)
-    assert first is not None and runstore.try_lock(tmp_path) is None
-    assert runstore.holder(tmp_path).startswith("pid ")
+    first = locks.try_lock(tmp_path)
+    assert first is not None and locks.try_lock(tmp_path) is None
+    assert locks.holder(tmp_path).startswith("pid ")
     first.release()
-    again = runstore.try_lock(tmp_path)
+    again = locks.try_lock(tmp_path)
     assert again is not None
     again.release()

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import cli
 
-from ce_vs_mse.store import runstore
+from ce_vs_mse.store import lock as locks
+from ce_vs_mse.store import summary as summaries
 from ce_vs_mse.train import runner, trainer
 
 SWEEP = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=2", "seeds=[0,1]", "threads=1"]
@@ -224,7 +225,7 @@ def test_two_invocations_of_one_configuration_leave_one_complete_run(tmp_path, a
     said = "".join(outs[1] if apart else outs[0] + outs[1])  # stdout (Hydra's log) + stderr
     assert "is training it; skipped" in said or "already done, skipped" in said
     (run,) = [p.parent for p in (tmp_path / "results/runs").rglob("summary.json")]
-    summary = runstore.verify(run)  # complete and vouched for
+    summary = summaries.verify(run)  # complete and vouched for
     assert summary["status"] == "done" and summary["steps"] == 60 * 45
     assert len(list(run.glob("events.out.tfevents.*"))) == 1 and not _partials(tmp_path)
 
@@ -255,7 +256,7 @@ def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
     sweep = _start(args, tmp_path)
     _wait_for(lambda: _partials(tmp_path))
     # the worker training that run: the pid its lock file names
-    worker = int((_partials(tmp_path)[0].parent / runstore.LOCK).read_text())
+    worker = int((_partials(tmp_path)[0].parent / locks.LOCK).read_text())
     assert worker in _children(sweep.pid)
     os.kill(worker, signal.SIGKILL)  # as the OOM killer would
     _, err = sweep.communicate(timeout=300)

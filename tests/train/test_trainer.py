@@ -96,7 +96,7 @@ def _saturation_scalars(z, y, head: str, loss: str) -> tuple[float, float]:
     z = torch.tensor(z, dtype=torch.float32, requires_grad=True)
     y = torch.tensor(y)
     losses.objective(loss, z, y, head).backward()
-    values = trainer._training_scalars(model, z, y, (loss, 1.0, 1.0), optimizer, head)
+    values = trainer._training_scalars(model, z, y, losses.Bound(loss, head), optimizer)
     return (values["output/saturated_fraction"].item(),
             values["output/saturated_wrong_fraction"].item())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -102,9 +103,20 @@ class Config:
     results_dir: str = "results/runs"
 
 
+# Keys that say where and how a job runs, not what it computes: out of a run's hash and
+# params. ``seeds``: each seed is a run of its own.
+RUNTIME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done",
+           "dataset.data_dir", "dataset.download")
+# Keys of logging cadence that change no number a run logs (gradient histograms): out of
+# its hash, recorded in its summary's ``logging``.
+LOGGING = ("trainer.hist_every_epochs",)
+NOT_IN_HASH = RUNTIME + LOGGING
+
 # What a run records of its configuration in summary.json "params" (and TensorBoard's HParams),
-# as name -> config key; the report compares runs along these. ``head`` (resolved from auto)
-# and ``seed`` are added by the runner.
+# as name -> config key: every option that changes what it computes (every key of
+# :func:`content`), so any two runs that differ differ in their params. ``head`` (resolved
+# from model.head=auto) and ``seed`` are added by the runner. The report compares runs along
+# these, in this order.
 PARAMS = {
     "dataset": "dataset.name", "model": "model.name", "hidden": "model.hidden",
     "activation": "model.activation", "init": "model.init", "init_scale": "model.init_scale",
@@ -113,7 +125,16 @@ PARAMS = {
     "momentum": "optimizer.momentum", "weight_decay": "optimizer.weight_decay",
     "batch_size": "trainer.batch_size", "epochs": "trainer.epochs",
     "label_noise": "dataset.label_noise", "noise_seed": "dataset.noise_seed",
+    "n_samples": "dataset.n_samples", "noise": "dataset.noise",
+    "n_classes": "dataset.n_classes", "n_features": "dataset.n_features",
+    "data_seed": "dataset.seed", "train_limit": "dataset.train_limit",
+    "test_fraction": "dataset.test_fraction", "split_seed": "dataset.split_seed",
+    "standardize": "dataset.standardize", "target_accuracy": "trainer.target_accuracy",
+    "per_decade": "trainer.per_decade", "log_every": "trainer.log_every",
+    "eval_every": "trainer.eval_every", "eval_train_max": "trainer.eval_train_max",
 }
+# model.head is in the hash as given (auto or a head); the params hold the resolved head.
+PARAMS_LEAVE_OUT = ("model.head",)
 
 
 def register() -> None:
@@ -147,6 +168,38 @@ def default_values() -> dict[str, Any]:
             if value != "???":
                 out[f"{group}.{key}"] = value
     return out
+
+
+def content(cfg: Any) -> dict:
+    """The resolved configuration without the keys that do not change results
+    (:data:`NOT_IN_HASH`): what a run's hash identifies. Hydra's own node is left out before
+    resolving: a sweep checks each job before Hydra fills it in."""
+    container = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+                 for k, v in cfg.items() if k not in ("hydra", "defaults")}
+    for key in NOT_IN_HASH:
+        parent, _, leaf = key.rpartition(".")
+        (container.get(parent, {}) if parent else container).pop(leaf, None)
+    return container
+
+
+def leaves(tree: dict, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted key, value) of every leaf of a nested dict, e.g. ``("trainer.epochs", 20)``."""
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def params(cfg: Any) -> dict:
+    """The run's :data:`PARAMS`: name -> value (a list as a list)."""
+    return {name: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
+            for name, key in PARAMS.items() for v in [OmegaConf.select(cfg, key)]}
+
+
+def logging_options(cfg: Any) -> dict:
+    """The run's :data:`LOGGING` keys, recorded beside (not in) its hash."""
+    return {key: OmegaConf.select(cfg, key) for key in LOGGING}
 
 
 def check_keys(cfg: Any) -> None:

@@ -64,7 +64,7 @@ def in_experiment(name: str, overrides, seed: int) -> bool:
     """Whether a run of ``name`` trained with ``overrides`` (as its summary records them) is
     one of the runs ``ce-vs-mse experiment=<name>`` makes: one value of each swept key and
     nothing else that changes results (``device=``, ``threads=`` and the like may differ)."""
-    from ..store.runstore import NOT_IN_NAME
+    from .schema import NOT_IN_HASH
 
     grid, seeds = sweep_grid(name)
     if seeds and seed not in seeds:
@@ -72,7 +72,7 @@ def in_experiment(name: str, overrides, seed: int) -> bool:
     given = {}
     for override in overrides:
         key, _, value = override.lstrip("+").partition("=")
-        if key == "experiment" or key.startswith("hydra") or key in NOT_IN_NAME:
+        if key == "experiment" or key.startswith("hydra") or key in NOT_IN_HASH:
             continue
         given[key] = value
     return set(given) == set(grid) and all(given[k] in grid[k] for k in grid)

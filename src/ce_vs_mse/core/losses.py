@@ -169,6 +169,22 @@ def objective(loss: str, z: torch.Tensor, y: torch.Tensor, head: str,
     return per_example(loss, z, y, head, k, M).mean(-1).sum()
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A loss bound to the head it trains and its options: what one job trains with."""
+
+    name: str
+    head: str
+    k: float = 1.0
+    M: float = 1.0
+
+    def per_example(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return per_example(self.name, z, y, self.head, self.k, self.M)
+
+    def objective(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return objective(self.name, z, y, self.head, self.k, self.M)
+
+
 def evaluation_losses(z: torch.Tensor, y: torch.Tensor, head: str) -> dict[str, torch.Tensor]:
     """Cross-entropy and squared error of the model's outputs, whatever loss trained it.
 

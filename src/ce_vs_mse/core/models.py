@@ -94,10 +94,16 @@ class ReplicaMLP(nn.Module):
         return output(x)
 
 
+def replicas(sizes: list[int], model_cfg, seeds: list[int]) -> ReplicaMLP:
+    """The network ``model_cfg`` (a ModelConfig) describes, with these layer sizes (inputs,
+    hidden..., outputs), one replica per seed."""
+    m = model_cfg
+    return ReplicaMLP(list(sizes), m.activation, list(seeds), m.init, m.init_scale,
+                      (m.init_weight, m.init_bias))
+
+
 def build(cfg, n_features: int, n_classes: int, seeds: list[int]) -> tuple[ReplicaMLP, str]:
     """The model that ``cfg.model`` describes and the head it uses, given the dataset's sizes."""
     head = losses.resolve_head(cfg.model.head, cfg.loss.name, n_classes)
     sizes = [n_features, *cfg.model.hidden, heads.n_outputs(head, n_classes)]
-    model = ReplicaMLP(sizes, cfg.model.activation, list(seeds), cfg.model.init,
-                       cfg.model.init_scale, (cfg.model.init_weight, cfg.model.init_bias))
-    return model, head
+    return replicas(sizes, cfg.model, seeds), head

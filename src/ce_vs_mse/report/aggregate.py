@@ -1,7 +1,7 @@
 """Read finished runs back from ``results/runs`` and summarise them over seeds.
 
 Reads only the files that training wrote (``summary.json``, ``metrics.csv``); it never
-trains. A folder that is not a finished run by :func:`ce_vs_mse.runstore.verify` (interrupted,
+trains. A folder that is not a finished run by :func:`ce_vs_mse.store.summary.verify` (interrupted,
 still running, failed, damaged) is listed in ``Runs.skipped`` with the reason, and left out;
 so is a second folder holding the same run (a copy). A seed whose summary says ``failed`` is
 also kept in ``Runs.table`` (``status`` failed, no metrics), so that it is counted.
@@ -13,7 +13,6 @@ Intervals are two-sided 95 % Student-t intervals over seeds: mean ± t(0.975, n-
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,9 @@ from scipy.special import stdtrit
 
 from ..config.schema import PARAMS
 from ..core import losses
-from ..store import runstore
+from ..store import layout
+from ..store import summary as summaries
+from ..store.summary import RunSummary
 
 SQUARED = "mse"  # the loss every paired ratio compares: squared error over a log-loss
 # The loss's options (loss, k, M): the pair label says them; they are not a comparison's axes.
@@ -93,25 +94,25 @@ def _pair(params: dict) -> str:
     return f"{params['head']}+{params['loss']}" + (f"({own})" if own else "")
 
 
+def _identity(s: RunSummary, run_dir: Path, root: Path) -> dict:
+    """The columns every row has, a failed seed's too: which run, its params."""
+    return {"experiment": s.experiment, "run": s.run, "seed": s.seed, "status": s.status,
+            "pair": _pair(s.params), "config_hash": s.config_hash,
+            **{k: v for k, v in s.params.items() if k != "seed"},
+            "path": str(run_dir.relative_to(root))}
+
+
 def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
-    summary = runstore.verify(run_dir)
-    metrics = pd.read_csv(run_dir / runstore.METRICS)
+    s = summaries.verify(run_dir)
+    metrics = pd.read_csv(run_dir / layout.METRICS)
     if metrics.empty or "step" not in metrics:
-        raise runstore.Unfinished("metrics.csv has no rows")
-    params = summary["params"]
-    row = {"experiment": summary["experiment"], "run": summary["run"], "seed": summary["seed"],
-           "status": summary["status"], "pair": _pair(params),
-           "config_hash": summary["config_hash"],
-           "steps_to_target": summary["steps_to_target"],
-           "epochs_to_target": summary["epochs_to_target"],
-           "diverged_at_step": summary["diverged_at_step"],
-           "target_accuracy": summary["target_accuracy"],
-           **{k: v for k, v in params.items() if k != "seed"},
-           **{f"final {k}": v for k, v in summary["final"].items()},
-           "overrides": tuple(summary.get("overrides") or ()),
-           "reliability": _diagram(summary.get("reliability")),
-           **_trained_with(summary.get("provenance")),
-           "path": str(run_dir.relative_to(root))}
+        raise summaries.Unfinished("metrics.csv has no rows")
+    row = {**_identity(s, run_dir, root),
+           "steps_to_target": s.steps_to_target, "epochs_to_target": s.epochs_to_target,
+           "diverged_at_step": s.diverged_at_step, "target_accuracy": s.target_accuracy,
+           **{f"final {k}": v for k, v in s.final.items()},
+           "overrides": tuple(s.overrides), "reliability": _diagram(s.reliability),
+           **_trained_with(s.provenance)}
     return row, metrics
 
 
@@ -138,22 +139,16 @@ def _failed_row(run_dir: Path, root: Path) -> dict | None:
     """The table row of a seed whose summary records that it failed (it has no metrics), or
     None when the folder holds no readable failed summary."""
     try:
-        summary = json.loads((run_dir / runstore.SUMMARY).read_text(encoding="utf-8"))
-        params = summary["params"]
-        row = {"experiment": summary["experiment"], "run": summary["run"],
-               "seed": int(summary["seed"]), "status": "failed", "pair": _pair(params),
-               "config_hash": summary["config_hash"],
-               **{k: v for k, v in params.items() if k != "seed"},
-               "error": summary.get("error"), "overrides": None,  # not recorded
-               "path": str(run_dir.relative_to(root))}
-    except (OSError, ValueError, KeyError, TypeError):
+        s = summaries.read(run_dir)
+        row = {**_identity(s, run_dir, root), "error": s.error, "overrides": None}
+    except (summaries.Unfinished, KeyError, TypeError, ValueError):
         return None
-    return row if summary.get("status") == "failed" else None
+    return row if s.status == "failed" else None
 
 
 def _canonical(run_dir: Path, row: dict) -> bool:
     """Whether the folder is where its summary says the run belongs (not a copy)."""
-    return run_dir.as_posix().endswith(f"{row['experiment']}/{row['run']}/seed={row['seed']}")
+    return layout.is_canonical(run_dir, row["experiment"], row["run"], row["seed"])
 
 
 def load_runs(root: Path) -> Runs:
@@ -163,10 +158,10 @@ def load_runs(root: Path) -> Runs:
     root = Path(root)
     found: dict[tuple, tuple[Path, dict, pd.DataFrame]] = {}
     skipped, failed = [], {}
-    for run_dir in runstore.run_folders(root):
+    for run_dir in layout.run_folders(root):
         try:
             row, metrics = _read_run(run_dir, root)
-        except (runstore.Unfinished, ValueError, KeyError, TypeError,
+        except (summaries.Unfinished, ValueError, KeyError, TypeError,
                 pd.errors.ParserError) as err:
             skipped.append((str(run_dir), str(err) or type(err).__name__))
             row = _failed_row(run_dir, root)

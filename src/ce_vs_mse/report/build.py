@@ -23,7 +23,7 @@ import torch
 from .. import forks
 from ..config import tree as config_tree
 from ..store import provenance
-from ..store.runstore import locked
+from ..store.lock import locked
 from . import aggregate
 from .document import Document
 from .experiment import Experiment, standard

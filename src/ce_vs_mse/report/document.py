@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import Locator
 
-from ..store.runstore import write_atomic
+from ..store.files import write_atomic
 
 
 def significant(x: float, digits: int = 3) -> float:

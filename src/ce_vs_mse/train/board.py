@@ -121,6 +121,8 @@ def session_start(params: dict) -> Summary:
     discrete = choices()
     for param in ORDER:
         value = params[param]
+        if value is None:  # an option left unset (dataset.train_limit): a blank cell
+            continue
         if param in discrete or param in TEXT:
             start.hparams[hparam_name(param)].string_value = str(value)
         else:

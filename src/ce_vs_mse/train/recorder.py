@@ -7,7 +7,7 @@ the event file (and summary.json) holds. Each event file also carries what
 :mod:`ce_vs_mse.board` declares: the HParams experiment and session and the Custom Scalars
 layout. Gradient histograms are the first replica's only (see :meth:`Recorder.histograms`).
 The Recorder only writes: outcomes (steps to target, divergence, final values) are the
-trainer's to compute; the folder's contract is :mod:`ce_vs_mse.runstore`'s.
+trainer's to compute; the folder's contract is :mod:`ce_vs_mse.store`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard.summary import histogram
 
-from ..store import runstore
+from ..store import layout
 from . import board
 from .events import EventFile
 
@@ -38,13 +38,13 @@ class RunWriter:
 
     def __init__(self, run_dir: Path, tags: list[str]):
         run_dir.mkdir(parents=True, exist_ok=True)
-        runstore.clear(run_dir)
+        layout.clear(run_dir)
         self.run_dir = run_dir
         self.tags = tags
         self.tb = EventFile(run_dir)
         # Written as metrics.csv.partial and renamed when the run ends: a metrics.csv is
         # always complete.
-        self._partial = run_dir / runstore.PARTIAL
+        self._partial = run_dir / layout.PARTIAL
         try:
             self._csv_file = open(self._partial, "w", newline="")  # noqa: SIM115
         except BaseException:
@@ -88,7 +88,7 @@ class RunWriter:
         self.tb.close()
         self._csv_file.close()
         if keep_metrics:
-            os.replace(self._partial, self.run_dir / runstore.METRICS)
+            os.replace(self._partial, self.run_dir / layout.METRICS)
 
 
 def _fmt(value: float | None) -> str:

@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
-from ..config.schema import PARAMS, ConfigError, check_keys, validate
-from ..core import calibration, losses, models
+from ..config.schema import ConfigError, check_keys, validate
+from ..core import calibration
 from ..core import data as datasets
-from ..store import provenance, runstore
+from ..store import layout, provenance
+from ..store import summary as summaries
+from ..store.lock import Lock, holder, try_lock
+from ..store.summary import RunSummary
+from . import plan as plans
 from . import recorder, trainer
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,7 @@ class Job:
     @property
     def run_dirs(self) -> list[Path]:
         """The seeds' folders, in the order of ``seeds``."""
-        return [runstore.seed_dir(self.folder, r.seed) for r in self.seeds]
+        return [layout.seed_dir(self.folder, r.seed) for r in self.seeds]
 
     def count(self, status: str) -> int:
         return sum(s.status == status for s in self.seeds)
@@ -91,18 +94,12 @@ def one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
 
 
-def _hparams(cfg, head: str, seed: int) -> dict:
-    """The run's schema.PARAMS (lists as text, which TensorBoard's HParams needs)."""
-    params = {name: OmegaConf.select(cfg, key) for name, key in PARAMS.items()}
-    params["hidden"] = str(list(params["hidden"]))
-    return {**params, "head": head, "seed": seed}
-
-
 def run(cfg, experiment: str = "default", overrides: list[str] = (),
-        claimed: Callable[[list[Path]], object] | None = None) -> Job:
+        claimed: Callable[[dict[Path, RunSummary]], object] | None = None) -> Job:
     """Train ``cfg`` for every seed in ``cfg.seeds`` that is not finished already.
-    ``claimed`` is told the folders this process is about to train (a sweep uses it to mark
-    them failed should the process be killed)."""
+    ``claimed`` is told the folders this process is about to train, each with the summary
+    that identifies its run (a sweep uses it to mark them failed should the process be
+    killed)."""
     check_keys(cfg)
     validate(cfg)
     device = resolve_device(cfg.device)
@@ -117,22 +114,20 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
     if cfg.trainer.batch_size > data.x_train.shape[0]:
         raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
                           f"training split ({data.x_train.shape[0]} examples)")
-    head = losses.resolve_head(cfg.model.head, cfg.loss.name, data.n_classes)
-    name = runstore.run_name(cfg, head, experiment)
-    base = Path(cfg.results_dir) / experiment / name
-    job = Job(f"{experiment}/{name}", str(base))
-    locks: list[runstore.Lock] = []
+    plan = plans.make(cfg, experiment, list(overrides), data.n_features, data.n_classes)
+    job = Job(plan.name, str(plan.folder))
+    locks: list[Lock] = []
     start = time.perf_counter()
     try:
-        todo = _claim(cfg, base, job, locks)
+        todo = _claim(plan, list(cfg.seeds), cfg.trainer.skip_done, job, locks)
         if todo and claimed:
-            claimed([runstore.seed_dir(base, s) for s in todo])
+            claimed({plan.seed_dir(s): plan.summary(s) for s in todo})
         if todo:
-            _train(cfg, experiment, list(overrides), data, device, head, base, todo, job)
+            _train(plan, data, device, todo, job)
     except Exception as err:  # a run-time failure (e.g. a folder that cannot be written)
         job.error = one_line(err)
         for lock in locks:  # the claimed seeds: say why, where the folder can be written
-            _record_failure(lock.path.parent, experiment, job, cfg, head, job.error)
+            _record_failure(lock.path.parent, plan, job.error)
         job.seeds = [r for r in job.seeds if r.status in ("skipped", "busy")]
         job.seeds += [SeedResult(s, "failed", note=job.error) for s in cfg.seeds
                       if s not in {r.seed for r in job.seeds}]
@@ -145,46 +140,42 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
     return job
 
 
-def _record_failure(folder: Path, experiment: str, job: Job, cfg, head: str,
-                    error: str) -> None:
-    if runstore.is_done(folder):  # finished before the failure
+def _record_failure(folder: Path, plan: plans.Plan, error: str) -> None:
+    if summaries.is_done(folder):  # finished before the failure
         return
     with contextlib.suppress(OSError):  # else the folder cannot be written either
-        seed = int(folder.name.removeprefix("seed="))
-        runstore.finish(folder, {"status": "failed", "error": error, "experiment": experiment,
-                                 "run": job.name.split("/", 1)[1], "seed": seed,
-                                 "params": _hparams(cfg, head, seed),
-                                 "config_hash": runstore.config_hash(cfg)})
+        plan.summary(layout.seed_of(folder), error=error).write(folder)
 
 
-def _claim(cfg, base: Path, job: Job, locks: list) -> list[int]:
+def _claim(plan: plans.Plan, seeds: list[int], skip_done: bool, job: Job,
+           locks: list) -> list[int]:
     """The seeds to train: each not finished and now locked by this process (its lock is
     appended to ``locks``); the others go into ``job.seeds`` as skipped or busy."""
     todo = []
-    for s in cfg.seeds:
-        folder = runstore.seed_dir(base, s)
-        lock = runstore.try_lock(folder)
+    for s in seeds:
+        folder = plan.seed_dir(s)
+        lock = try_lock(folder)
         if lock is None:
-            note = f"{runstore.holder(folder)} is training it"
+            note = f"{holder(folder)} is training it"
             log.warning("%s/seed=%d: %s; skipped", job.name, s, note)
             job.seeds.append(SeedResult(s, "busy", note=note))
             continue
         try:
-            summary = runstore.verify(folder)
-        except runstore.Unfinished as why:
+            summary = summaries.verify(folder)
+        except summaries.Unfinished as why:
             summary = None
-            if (folder / runstore.SUMMARY).exists() or (folder / runstore.PARTIAL).exists():
+            if (folder / layout.SUMMARY).exists() or (folder / layout.PARTIAL).exists():
                 log.warning("%s/seed=%d: %s; training it again", job.name, s, why)
-        if summary is not None and cfg.trainer.skip_done:
+        if summary is not None and skip_done:
             lock.release()
-            job.seeds.append(SeedResult(s, "skipped", summary["final"].get("test/accuracy"),
-                                        summary["steps_to_target"], summary["status"]))
+            job.seeds.append(SeedResult(s, "skipped", summary.final.get("test/accuracy"),
+                                        summary.steps_to_target, summary.status))
             continue
         locks.append(lock)
         todo.append(s)
     skipped = job.count("skipped")
     if skipped:
-        log.info("%s: %d of %d seeds already done, skipped", job.name, skipped, len(cfg.seeds))
+        log.info("%s: %d of %d seeds already done, skipped", job.name, skipped, len(seeds))
     return todo
 
 
@@ -200,36 +191,32 @@ def group_size(parameters: int) -> int:
     return max(1, GROUP_PARAMETERS // parameters)
 
 
-def _train(cfg, experiment, overrides, data, device, head, base, todo, job) -> None:
+def _train(plan: plans.Plan, data, device: torch.device, todo: list[int], job: Job) -> None:
     """Train the seeds ``todo`` (their folders locked) in lockstep groups of the best size
     (:func:`group_size`; each seed's numbers are the same whatever its group) and write their
     summaries."""
-    one, _ = models.build(cfg, data.n_features, data.n_classes, todo[:1])
-    size = group_size(sum(p.numel() for p in one.parameters()))
+    size = group_size(plan.n_parameters)
+    data = data.to(device)
     for first in range(0, len(todo), size):
-        _train_group(cfg, experiment, overrides, data, device, head, base,
-                     todo[first:first + size], job)
+        _train_group(plan, data, device, todo[first:first + size], job)
 
 
-def _train_group(cfg, experiment, overrides, data, device, head, base, todo, job) -> None:
+def _train_group(plan: plans.Plan, data, device: torch.device, todo: list[int], job: Job) -> None:
     """Train the seeds ``todo`` in lockstep and write their summaries."""
-    run_dirs = [runstore.seed_dir(base, s) for s in todo]
-    model, head = models.build(cfg, data.n_features, data.n_classes, todo)
-    model, data = model.to(device), data.to(device)
+    run_dirs = [plan.seed_dir(s) for s in todo]
+    model = plan.build_model(todo).to(device)
     rec = recorder.Recorder(run_dirs, trainer.metric_names(model))
     origin = provenance.collect()
     start = time.perf_counter()
     try:
         for s, writer in zip(todo, rec.writers, strict=True):
-            seed_cfg = OmegaConf.merge(cfg, {"seeds": [s]})
-            (writer.run_dir / runstore.CONFIG).write_text(OmegaConf.to_yaml(seed_cfg,
-                                                                            resolve=True))
-            writer.hparams(_hparams(cfg, head, s))
-        outcome = trainer.train(model, head, cfg.loss, data, todo, cfg.optimizer, cfg.trainer,
-                                rec, desc=job.name)
+            (writer.run_dir / layout.CONFIG).write_text(plan.config_yaml(s))
+            writer.hparams({**plan.params, "seed": s})
+        outcome = trainer.train(model, plan, data, todo, rec)
         rec.steps_to_target([out.reached[0] if out.reached else None for out in outcome.replicas])
         with torch.no_grad():  # the trained networks' reliability diagram on the test split
-            diagrams = calibration.reliability(model(data.x_test).cpu(), data.y_test.cpu(), head)
+            diagrams = calibration.reliability(model(data.x_test).cpu(), data.y_test.cpu(),
+                                               plan.head)
     except BaseException:
         rec.close(keep_metrics=False)
         raise
@@ -238,18 +225,14 @@ def _train_group(cfg, experiment, overrides, data, device, head, base, todo, job
     for s, folder, out, diagram in zip(todo, run_dirs, outcome.replicas, diagrams, strict=True):
         status = "diverged" if out.diverged_at is not None else "done"
         reached = out.reached or (None, None)
-        runstore.finish(folder, {
-            "status": status, "error": None, "diverged_at_step": out.diverged_at,
-            "experiment": experiment, "run": job.name.split("/", 1)[1],
-            "seed": s, "head": head, "config_hash": runstore.config_hash(cfg),
-            "params": _hparams(cfg, head, s), "provenance": origin,
-            "overrides": overrides, "steps": outcome.steps,
-            "target_accuracy": cfg.trainer.target_accuracy,
-            "steps_to_target": reached[0], "epochs_to_target": reached[1],
-            "final": out.final, "reliability": diagram if status == "done" else None,
-            "wall_time_s": round(wall, 3),
-            "replicas_in_lockstep": len(todo), "device": str(device),
-        })
+        plan.summary(
+            s, status, diverged_at_step=out.diverged_at, steps=outcome.steps,
+            target_accuracy=plan.trainer.target_accuracy, steps_to_target=reached[0],
+            epochs_to_target=reached[1], final=out.final,
+            reliability=diagram if status == "done" else None, logging=plan.logging,
+            overrides=list(plan.overrides), provenance=origin, wall_time_s=round(wall, 3),
+            replicas_in_lockstep=len(todo), device=str(device),
+        ).write(folder)
         note = f"diverged at step {out.diverged_at}" if out.diverged_at is not None else ""
         job.seeds.append(SeedResult(s, status, out.final.get("test/accuracy"), reached[0], note))
     log.info("%s: %d seed(s) trained in %.1f s", job.name, len(todo), wall)

@@ -30,41 +30,39 @@ from omegaconf import OmegaConf, open_dict
 
 from .. import forks
 from ..config import schema
-from ..store import runstore
+from ..store import layout
+from ..store import summary as summaries
+from ..store.lock import try_lock
 from . import console
 from .runner import one_line
 
 SWEEP_PID = "CE_VS_MSE_SWEEP_PID"  # set for the jobs: the process whose death ends them
-CLAIMED = "claimed_runs.txt"  # in a job's Hydra output folder: the run folders it trains
+CLAIMED = "claimed_runs.json"  # in a job's Hydra output folder: the runs it trains
 # Every job of the last sweep this process checked and found valid, as {"hash", "seeds"}:
 # ce_vs_mse.reproduce keeps an experiment's list of jobs from it instead of composing them again.
 checked: list[dict] = []
 
 
 def claimed_note(output_dir: str):
-    """For runner.run: note the run folders a job is about to train in its output folder, so
-    that the sweep can mark them failed if the job's process is killed."""
-    def note(folders: list[Path]) -> None:
-        text = "".join(f"{f.resolve()}\n" for f in folders)
-        runstore.write_atomic(Path(output_dir) / CLAIMED, lambda tmp: tmp.write_text(text))
+    """For runner.run: note the runs a job is about to train in its output folder, each with
+    the summary that identifies it, so that the sweep can mark them failed if the job's
+    process is killed."""
+    def note(claims: dict[Path, summaries.RunSummary]) -> None:
+        summaries.write_claims(Path(output_dir) / CLAIMED, claims)
     return note
 
 
 def _mark_failed(job_dir: Path, reason: str) -> None:
     """Record ``reason`` in the summary of every run a killed job had claimed and left
-    unfinished (the lock is free again once its process is gone)."""
-    try:
-        folders = [Path(line) for line in (job_dir / CLAIMED).read_text().splitlines() if line]
-    except OSError:
-        return  # it died before it claimed any
-    for folder in folders:
-        lock = runstore.try_lock(folder) if folder.is_dir() else None
+    unfinished (the lock is free again once its process is gone), with what identifies the
+    run, so that the report counts it as failed."""
+    for folder, claim in summaries.read_claims(job_dir / CLAIMED).items():
+        lock = try_lock(folder) if folder.is_dir() else None
         if lock is None:
             continue
         try:
-            if not runstore.is_done(folder):
-                runstore.write_json_atomic(folder / runstore.SUMMARY,
-                                           {"status": "failed", "error": reason})
+            if not summaries.is_done(folder):
+                claim.failed(reason).write(folder)
         except OSError:
             pass
         finally:
@@ -156,7 +154,7 @@ class CheckedSweeper(Sweeper):
             try:
                 cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(job))
                 schema.check(cfg, list(job))
-                listed.append({"hash": runstore.config_hash(cfg), "seeds": list(cfg.seeds)})
+                listed.append({"hash": layout.config_hash(cfg), "seeds": list(cfg.seeds)})
             except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
                 why = str(err) if isinstance(err, schema.ConfigError) else one_line(err)
                 errors.append(f"job #{i} ({' '.join(filter_overrides(job))}): {why}")

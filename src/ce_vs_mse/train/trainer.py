@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from ..core import calibration, heads, losses, schedule, seeding
 from ..core.data import Data
 from ..core.models import ReplicaMLP, predict
+from .plan import Plan
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
@@ -127,12 +128,11 @@ def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
     return values
 
 
-def _training_scalars(model, z, y, loss: tuple, optimizer, head):
-    """Scalars of the step just taken; z is the output pre-activation, with z.grad kept;
-    ``loss`` is (name, k, M)."""
-    grad_z, z = z.grad, z.detach()
+def _training_scalars(model, z, y, loss: losses.Bound, optimizer):
+    """Scalars of the step just taken; z is the output pre-activation, with z.grad kept."""
+    grad_z, z, head = z.grad, z.detach(), loss.head
     with torch.no_grad():
-        per_example = losses.per_example(loss[0], z, y, head, *loss[1:])
+        per_example = loss.per_example(z, y)
     values = {"train/loss": per_example.mean(-1)}
     for tag, p in _parameters(model, "grad_norm"):
         values[tag] = vector_norm(p.grad, dim=tuple(range(1, p.grad.dim())))
@@ -157,17 +157,18 @@ def make_optimizer(cfg, params) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {cfg.name!r}")
 
 
-def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
-          optimizer_cfg, trainer_cfg, recorder: Recorder, desc: str = "") -> Outcome:
-    """Train all replicas for ``trainer_cfg.epochs`` epochs, or until every one diverged."""
+def train(model: ReplicaMLP, plan: Plan, data: Data, seeds: list[int],
+          recorder: Recorder) -> Outcome:
+    """Train all replicas (one per seed) as ``plan`` says for ``plan.trainer.epochs`` epochs,
+    or until every one diverged."""
     device = data.x_train.device
-    optimizer = make_optimizer(optimizer_cfg, model.parameters())
+    head, trainer_cfg, bound = plan.head, plan.trainer, plan.loss
+    optimizer = make_optimizer(plan.optimizer, model.parameters())
     order_gens = [seeding.generator(s, "order") for s in seeds]
     n_train, batch = data.x_train.shape[0], trainer_cfg.batch_size
     steps_per_epoch = math.ceil(n_train / batch)
     when = schedule.from_config(trainer_cfg, steps_per_epoch)
     hist_every, epochs = trainer_cfg.hist_every_epochs, trainer_cfg.epochs
-    loss, k, M = loss_cfg.name, loss_cfg.k, loss_cfg.M  # plain values: no config lookups per step
 
     n_eval = trainer_cfg.eval_train_max or n_train  # a fixed subset: the first n_eval examples
     x_eval = torch.cat([data.x_train[:n_eval], data.x_test])  # both splits in one forward pass
@@ -180,7 +181,8 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
     watch = _Watch(len(seeds), trainer_cfg.target_accuracy, recorder)
     watch.log(0, 0, evaluate_both())
     step = 0
-    bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=desc, disable=None, leave=False)
+    bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=plan.name, disable=None,
+               leave=False)
     for epoch in range(1, trainer_cfg.epochs + 1):
         order = torch.stack([torch.randperm(n_train, generator=g) for g in order_gens])
         order = order.to(device)  # (R, N): replica r's shuffled example indices
@@ -193,15 +195,15 @@ def train(model: ReplicaMLP, head: str, loss_cfg, data: Data, seeds: list[int],
             y = data.y_train[idx]
             if step == 0:  # the untrained network's loss: what divergence is measured against
                 with torch.no_grad():
-                    watch.start(losses.per_example(loss, z.detach(), y, head, k, M).mean(-1))
+                    watch.start(bound.per_example(z.detach(), y).mean(-1))
             optimizer.zero_grad(set_to_none=True)
-            losses.objective(loss, z, y, head, k, M).backward()
+            bound.objective(z, y).backward()
             optimizer.step()
             step += 1
             bar.update()
             values = {}
             if scalars_now:
-                values |= _training_scalars(model, z, y, (loss, k, M), optimizer, head)
+                values |= _training_scalars(model, z, y, bound, optimizer)
             if when.evaluation(step):
                 values |= evaluate_both()
             if values:
