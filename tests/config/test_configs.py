@@ -137,3 +137,20 @@ def test_unwritable_results_dir_fails_the_job_with_one_line(make_cfg, tmp_path):
     assert job.error.startswith("NotADirectoryError: Not a directory: ")
     assert [r.status for r in job.seeds] == ["failed"]
     assert blocker.read_text() == "not a directory"
+
+
+def test_params_hold_every_option_that_changes_a_run(make_cfg, results_dir):
+    """Any two runs that differ differ in their params (summary.json, HParams, the report's
+    grouping): every key in a run's hash is a param, and only runtime and logging-cadence
+    keys are out of the hash, the latter recorded in the summary's ``logging``."""
+    from ce_vs_mse.config import schema
+
+    cfg = make_cfg()
+    hashed = {key for key, _ in schema.leaves(schema.content(cfg))}
+    assert hashed - set(schema.PARAMS.values()) == set(schema.PARAMS_LEAVE_OUT)
+    assert set(schema.KEYS) - hashed == set(schema.NOT_IN_HASH)
+    job = runner.run(make_cfg("model=logreg", "trainer.epochs=1", "dataset.n_classes=7",
+                              "trainer.hist_every_epochs=1"), "params")
+    summary = json.loads((job.run_dirs[0] / "summary.json").read_text())
+    assert summary["params"]["n_classes"] == 7 and summary["params"]["per_decade"] == 10
+    assert summary["logging"] == {"trainer.hist_every_epochs": 1}

@@ -18,7 +18,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPORT, forked, report_cli
+from conftest import REPORT, cli, forked, report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
 
@@ -391,3 +391,18 @@ def test_tables_round_to_three_significant_digits_and_name_runs_without_hashes(b
 def test_numbers_are_shown_to_three_significant_digits(x, shown):
     assert number(x) == shown
     assert number(42.6, steps=True) == "43"
+
+
+def test_a_sweep_over_a_dataset_option_reports_one_row_per_value(tmp_path):
+    """Runs that differ only in a dataset option are told apart by their params (they used to
+    share every params column, and --experiments all died on a non-unique index)."""
+    cli("-m", "dataset=blobs", "dataset.n_classes=3,5", "dataset.n_samples=300",
+        "dataset.n_features=4", "loss=ce,mse", "model=logreg", "trainer.epochs=1", cwd=tmp_path)
+    proc = report_cli("--runs", "results/runs", "--experiments", "all", "--out", "out",
+                      cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    runs = aggregate.load_runs(tmp_path / "results/runs")
+    assert sorted(runs.table["n_classes"]) == [3, 3, 5, 5]
+    assert "n_classes" in aggregate.varying(runs.table)
+    steps = pd.read_csv(next((tmp_path / "out/tables").glob("default_final_accuracy*.csv")))
+    assert len(steps) == 4, steps  # 2 losses x 2 class counts, each its own row

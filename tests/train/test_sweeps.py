@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import cli
 
+from ce_vs_mse.report import aggregate
 from ce_vs_mse.store import lock as locks
 from ce_vs_mse.store import summary as summaries
-from ce_vs_mse.train import runner, trainer
+from ce_vs_mse.train import runner, sweeps, trainer
 
 SWEEP = ["-m", "loss=ce,mse", "model=logreg,mlp", "trainer.epochs=2", "seeds=[0,1]", "threads=1"]
 
@@ -265,6 +266,8 @@ def test_a_killed_worker_fails_its_job_only_and_a_rerun_trains_it(tmp_path):
     statuses = sorted((s["status"], s.get("error")) for s in _summaries(tmp_path).values())
     assert statuses == [("done", None), ("done", None),
                         ("failed", "the worker process was killed by SIGKILL")]
+    failed = aggregate.load_runs(tmp_path / "results/runs").table.query("status == 'failed'")
+    assert len(failed) == 1 and failed["lr"].iloc[0] in (0.1, 0.2, 0.3)  # counted, with params
     again = cli(*args, cwd=tmp_path)
     assert "3 job(s), 3 seed(s): 1 trained, 2 skipped (done before)" in again.stderr
     assert [s["status"] for s in _summaries(tmp_path).values()] == ["done"] * 3
@@ -309,3 +312,23 @@ def test_a_write_that_fails_mid_run_is_recorded_failed_and_retried(tmp_path):
     cli(*args, cwd=tmp_path)
     (summary,) = _summaries(tmp_path).values()
     assert summary["status"] == "done"
+
+
+def test_a_killed_jobs_runs_are_recorded_failed_with_their_params_and_counted(make_cfg,
+                                                                               tmp_path):
+    """What a sweep writes for the runs of a job whose process died: a failed summary that
+    names the run and its params, so the report counts the seed as failed (it used to write
+    status and error only, and the report listed the folder as skipped)."""
+    job_dir = tmp_path / "hydra-job"
+    job_dir.mkdir()
+    job = runner.run(make_cfg("model=logreg", "trainer.epochs=1", "seeds=[0,1]",
+                              "optimizer.lr=0.3"), "killed",
+                     claimed=sweeps.claimed_note(str(job_dir)))
+    (job.run_dirs[1] / "summary.json").unlink()  # seed 1 never finished: its process died
+    sweeps._mark_failed(job_dir, "the worker process was killed by SIGKILL")
+    table = aggregate.load_runs(tmp_path / "runs").table.set_index("seed")
+    assert table.loc[0, "status"] == "done"  # a finished seed is left alone
+    assert table.loc[1, "status"] == "failed" and table.loc[1, "lr"] == 0.3
+    assert table.loc[1, "error"] == "the worker process was killed by SIGKILL"
+    counts = aggregate.by_run(table.reset_index(), "final test/accuracy")
+    assert counts[["seeds", "failed"]].values.tolist() == [[2, 1]]
