@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 
-from ce_vs_mse.train.cli import config_dir
+import ce_vs_mse.train.cli  # noqa: F401 (what every command imports, imported once)
+from ce_vs_mse.config import tree as config_tree
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ def make_cfg(results_dir):
     """Compose ``configs/config.yaml`` with overrides, results going to a temporary folder."""
 
     def make(*overrides: str):
-        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            return compose("config", overrides=[f"results_dir={results_dir}", *overrides])
+        return config_tree.compose(f"results_dir={results_dir}", *overrides)
 
     return make
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ce_vs_mse import reproduce
+from ce_vs_mse.config import tree as config_tree
 from ce_vs_mse.store import layout
 from ce_vs_mse.store import summary as summaries
 
@@ -43,7 +43,7 @@ def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     assert "== quickstart: nothing trained yet" in first
     # its list of jobs is the one its sweep composed, as a fresh composition lists them
     composed = [{"hash": layout.config_hash(cfg), "seeds": list(cfg.seeds)}
-                for cfg in reproduce._compose("quickstart", RUN[-2:])]
+                for cfg in config_tree.experiment_jobs("quickstart", RUN[-2:])]
     kept = json.loads((tmp_path / "results/runs/quickstart/.jobs.json").read_text())["jobs"]
     assert sorted(map(str, kept)) == sorted(map(str, composed)) and len(kept) == 2
     assert (tmp_path / "report/REPORT.md").is_file()
@@ -83,4 +83,4 @@ def test_ctrl_c_stops_every_experiment_with_one_line(tmp_path):
     time.sleep(1)  # the experiments' forks are gone with it, and no run claims to be done
     assert _working_in(tmp_path) == []
     for summary in (tmp_path / "results/runs").rglob("summary.json"):
-        assert summaries.verify(summary.parent)["status"] in ("done", "diverged")
+        assert summaries.verify(summary.parent).status in ("done", "diverged")

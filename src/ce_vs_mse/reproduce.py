@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import forks
-from .config.tree import config_dir
-from .store import files, layout, manifest
+from .config.tree import assignments, config_dir, experiment_jobs
+from .store import files, layout, manifest, provenance
 from .store import summary as summaries
 
 STAMP = ".built-from"  # in the report folder: the digest of the runs it was built from
@@ -57,23 +57,6 @@ def hints() -> list[Hint]:
     return sorted(out, key=lambda h: -h.cost)
 
 
-def _compose(experiment: str, overrides: list[str]) -> list:
-    """The resolved configuration of every job of ``experiment`` (its sweep expanded)."""
-    from hydra import compose, initialize_config_dir
-
-    from .config.schema import register
-    from .config.tree import expand
-
-    register()
-    base = [f"experiment={experiment}"]
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        top = compose("config", overrides=[*base, *overrides], return_hydra_config=True)
-        params = [f"{k}={v}" for k, v in (top.hydra.sweeper.get("params") or {}).items()]
-        # as the sweeper does: the command line's overrides after the experiment's sweep
-        return [compose("config", overrides=[*base, *job]) for job in expand([*params,
-                                                                               *overrides])]
-
-
 def _inputs_digest(overrides: list[str]) -> str:
     """Everything the jobs' configurations are composed from: the config files, the schema
     and naming code, and the overrides. Unchanged: the jobs are the ones last composed."""
@@ -94,7 +77,7 @@ def jobs(experiment: str, overrides: list[str], results_dir: Path, key: str) -> 
     if kept is not None:
         return kept
     listed = [{"hash": layout.config_hash(cfg), "seeds": list(cfg.seeds)}
-              for cfg in _compose(experiment, overrides)]
+              for cfg in experiment_jobs(experiment, overrides)]
     manifest.write(results_dir, experiment, key, listed)
     return listed
 
@@ -129,19 +112,11 @@ def unfinished(experiment: str, job: dict, results_dir: Path) -> list[str]:
 
 def digest(runs: Path, experiments: list[str]) -> str:
     """What the report reads: every summary of the named experiments, and this code."""
-    h = hashlib.sha256(_version().encode())
+    h = hashlib.sha256(provenance.code_state().encode())
     for name in experiments:
         for path in layout.summaries(runs / name):
             h.update(str(path.relative_to(runs)).encode() + path.read_bytes())
     return h.hexdigest()
-
-
-def _version() -> str:
-    from .store import provenance
-
-    # the code and configs only: the report's own files are in the tree too, and change
-    changed = provenance._git("diff", "HEAD", "--", ":/src", ":/configs", ":/experiments")
-    return f"{provenance._git('rev-parse', 'HEAD')} {changed}"
 
 
 def _experiment(overrides: list[str], results_dir: Path, key: str, name: str,
@@ -243,8 +218,7 @@ def _main(argv: list[str] | None) -> int:
     needs = {h.name: h.needs for h in hints() if h.needs}  # trained only when their data is there
     experiments = [e for e in chosen if e not in needs or needs[e].is_dir()]
     skipped = [e for e in chosen if e not in experiments]
-    given = dict(o.split("=", 1) for o in args.overrides if "=" in o)
-    results_dir = Path(given.get("results_dir", "results/runs"))
+    results_dir = Path(assignments(args.overrides).get("results_dir", "results/runs"))
     trained, seeds = [], []  # seeds: (experiment, job, seed, trained now?)
     # an experiment with no folder yet has every job to train: its sweep lists them (below)
     new = [e for e in experiments if not (results_dir / e).exists()]

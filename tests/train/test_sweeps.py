@@ -227,7 +227,7 @@ def test_two_invocations_of_one_configuration_leave_one_complete_run(tmp_path, a
     assert "is training it; skipped" in said or "already done, skipped" in said
     (run,) = [p.parent for p in (tmp_path / "results/runs").rglob("summary.json")]
     summary = summaries.verify(run)  # complete and vouched for
-    assert summary["status"] == "done" and summary["steps"] == 60 * 45
+    assert summary.status == "done" and summary.steps == 60 * 45
     assert len(list(run.glob("events.out.tfevents.*"))) == 1 and not _partials(tmp_path)
 
 

@@ -220,7 +220,9 @@ def check_keys(cfg: Any) -> None:
 def check_pair(overrides: list[str]) -> None:
     """``pair=<head>_<loss>`` sets model.head and loss: a different loss= or model.head=
     beside it is a contradiction, not a choice."""
-    given = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    from .tree import assignments
+
+    given = assignments(overrides)
     pair = given.get("pair")
     if not pair or "_" not in pair:
         return

@@ -7,7 +7,9 @@ the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -23,9 +25,9 @@ def named_experiments() -> list[str]:
     return sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
 
 
-def compose(*overrides: str):
-    """The resolved configuration of ``overrides`` (e.g. ``experiment=landscape``), as the CLI
-    would compose it, schema checks included."""
+@contextlib.contextmanager
+def _hydra() -> Iterator[Callable]:
+    """Hydra initialised on the config tree, as the CLI sees it; yields Hydra's ``compose``."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
@@ -33,7 +35,32 @@ def compose(*overrides: str):
 
     schema.register()  # configs/config.yaml starts from the registered schema
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        yield hydra_compose
+
+
+def compose(*overrides: str):
+    """The resolved configuration of ``overrides`` (e.g. ``experiment=landscape``), as the CLI
+    would compose it, schema checks included."""
+    with _hydra() as hydra_compose:
         return hydra_compose("config", overrides=list(overrides))
+
+
+def experiment_jobs(experiment: str, overrides: list[str]) -> list:
+    """The configuration of every job of ``experiments/<experiment>.yaml`` with the command
+    line's ``overrides``, its sweep expanded as the sweeper expands it (the command line's
+    overrides after the experiment's sweep)."""
+    base = [f"experiment={experiment}"]
+    with _hydra() as hydra_compose:
+        top = hydra_compose("config", overrides=[*base, *overrides], return_hydra_config=True)
+        params = [f"{k}={v}" for k, v in (top.hydra.sweeper.get("params") or {}).items()]
+        return [hydra_compose("config", overrides=[*base, *job])
+                for job in expand([*params, *overrides])]
+
+
+def assignments(overrides) -> dict[str, str]:
+    """The ``key=value`` pairs of Hydra overrides, each key without a leading ``+`` or ``~``."""
+    pairs = (o.lstrip("+~").partition("=") for o in overrides if "=" in o)
+    return {key: value for key, _, value in pairs}
 
 
 @functools.cache
@@ -53,11 +80,18 @@ def expand(overrides: list[str]) -> list[list[str]]:
     """The jobs a sweep of ``overrides`` (``key=a,b`` and the like) runs, each a list of
     plain overrides, expanded by Hydra's own parser as its basic sweeper expands them; one
     job without overrides for none."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parsed = OverridesParser.create().parse_overrides(list(overrides))
-    return BasicSweeper.split_arguments(parsed, None)[0] if parsed else [[]]
+    return batches(parsed, None)[0] if parsed else [[]]
+
+
+def batches(parsed: list, max_batch_size: int | None) -> list[list[list[str]]]:
+    """Hydra's basic sweeper's expansion of parsed overrides into batches of jobs (its
+    private ``split_arguments``, used here only)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    return BasicSweeper.split_arguments(parsed, max_batch_size)
 
 
 def in_experiment(name: str, overrides, seed: int) -> bool:
@@ -69,10 +103,6 @@ def in_experiment(name: str, overrides, seed: int) -> bool:
     grid, seeds = sweep_grid(name)
     if seeds and seed not in seeds:
         return False
-    given = {}
-    for override in overrides:
-        key, _, value = override.lstrip("+").partition("=")
-        if key == "experiment" or key.startswith("hydra") or key in NOT_IN_HASH:
-            continue
-        given[key] = value
+    given = {key: value for key, value in assignments(overrides).items()
+             if key != "experiment" and not key.startswith("hydra") and key not in NOT_IN_HASH}
     return set(given) == set(grid) and all(given[k] in grid[k] for k in grid)

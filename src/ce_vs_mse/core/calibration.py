@@ -29,18 +29,19 @@ from __future__ import annotations
 
 import torch
 
+from . import heads
+
 BINS = 15  # Guo et al.'s M
 
 
 def probabilities(z: torch.Tensor, head: str) -> torch.Tensor:
     """Per-class probabilities p of the output pre-activation z (..., N, K): (..., N, K), or
-    (..., N, 2) for a single sigmoid unit. Softmax written out: torch's CPU softmax kernel is
-    several times slower on the evaluation's thousands of rows of 10 classes (losses.py)."""
+    (..., N, 2) for a single sigmoid unit. Softmax written out (:func:`heads.shifted_exp`)."""
     if head == "sigmoid":
         a = torch.sigmoid(z)
         return torch.cat([1 - a, a], dim=-1) if z.shape[-1] == 1 else a
     if head in ("softmax", "linear"):
-        e = (z - z.amax(-1, keepdim=True)).exp()
+        _, e = heads.shifted_exp(z)
         return e / e.sum(-1, keepdim=True)
     raise ValueError(f"head={head!r}; choose one of: sigmoid, softmax, linear")
 

@@ -12,6 +12,16 @@ import torch
 HEADS = ("sigmoid", "softmax", "linear")
 
 
+def shifted_exp(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """z minus its row maximum, and the exp of that: a softmax written out starts here
+    (p = e / Σe, log p = shifted - log Σe). The evaluation computes softmaxes this way because
+    torch's CPU softmax and log_softmax kernels are several times slower on thousands of rows
+    of 10 classes (benchmarks/bench_trainer.py); taking the maximum out first loses no
+    precision on large logits."""
+    shifted = z - z.amax(-1, keepdim=True)
+    return shifted, shifted.exp()
+
+
 def output(z: torch.Tensor, head: str) -> torch.Tensor:
     """The network's output a from its pre-activation z."""
     if head == "sigmoid":

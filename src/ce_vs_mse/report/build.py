@@ -14,7 +14,6 @@ import gc
 import os
 import platform
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -193,9 +192,11 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
     origin = provenance.collect()
     commit = origin["git_commit"] or "not a git checkout"
     dirty = {True: " (with uncommitted changes)", False: "", None: ""}[origin["git_dirty"]]
-    versions = ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
+    shown = {p: provenance.package_version(p) or "not installed" for p in ("ce-vs-mse",
+                                                                         *PACKAGES)}
+    versions = ", ".join(f"{p} {shown[p]}" for p in PACKAGES)
     lines = [f"- command: `{command}`",
-             f"- code: ce-vs-mse {_version('ce-vs-mse')}, commit {commit}{dirty}",
+             f"- code: ce-vs-mse {shown['ce-vs-mse']}, commit {commit}{dirty}",
              f"- Python {origin['python']}; {versions}",
              f"- machine: {_cpu()}; {origin['platform']}"]
     if len(table) and "git_commit" in table:
@@ -207,13 +208,6 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
             lines.append(f"- runs trained with {what}: "
                          + ", ".join(f"{v} ({n} seeds)" for v, n in values.items()))
     return lines
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def main(argv: list[str] | None = None) -> int:

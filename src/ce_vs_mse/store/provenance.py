@@ -21,7 +21,8 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _version(package: str) -> str | None:
+def package_version(package: str) -> str | None:
+    """The installed version of ``package``; None when it is not installed."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -36,7 +37,14 @@ def collect() -> dict:
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": {p: _version(p) for p in PACKAGES},
+        "packages": {p: package_version(p) for p in PACKAGES},
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": None if status is None else bool(status),
     }
+
+
+def code_state() -> str:
+    """The commit and any uncommitted change to the code and configuration (src/, configs/,
+    experiments/; not the report's own files, which are in the tree too and change)."""
+    changed = _git("diff", "HEAD", "--", ":/src", ":/configs", ":/experiments")
+    return f"{_git('rev-parse', 'HEAD')} {changed}"

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides, run_job, setup_globals
@@ -29,7 +28,7 @@ from hydra.plugins.sweeper import Sweeper
 from omegaconf import OmegaConf, open_dict
 
 from .. import forks
-from ..config import schema
+from ..config import schema, tree
 from ..store import layout
 from ..store import summary as summaries
 from ..store.lock import try_lock
@@ -124,7 +123,7 @@ class CheckedSweeper(Sweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         params = [f"{k}={v}" for k, v in self.params.items()]
         overrides = parser.parse_overrides([*params, *arguments])
-        batches = BasicSweeper.split_arguments(overrides, self.max_batch_size)
+        batches = tree.batches(overrides, self.max_batch_size)
         self._check([job for batch in batches for job in batch])
         os.environ[SWEEP_PID] = str(os.getpid())
         sweep_dir = Path(self.config.hydra.sweep.dir)
