@@ -332,3 +332,26 @@ def test_a_killed_jobs_runs_are_recorded_failed_with_their_params_and_counted(ma
     assert table.loc[1, "error"] == "the worker process was killed by SIGKILL"
     counts = aggregate.by_run(table.reset_index(), "final test/accuracy")
     assert counts[["seeds", "failed"]].values.tolist() == [[2, 1]]
+
+
+def test_a_failed_submitit_job_is_one_failed_result_not_the_end_of_the_collection(tmp_path):
+    """The submitit launchers run inside sweeps.tolerant_submitit: a job that raised (or was
+    cancelled) gives a failed JobReturn, and the jobs after it are still collected."""
+    import submitit
+    from hydra.core.utils import JobStatus
+
+    def work(overrides):
+        if overrides == ["bad"]:
+            raise RuntimeError("boom")
+        return f"ok {overrides[0]}"
+
+    executor = submitit.AutoExecutor(folder=tmp_path, cluster="local")
+    executor.update_parameters(timeout_min=2)
+    with sweeps.tolerant_submitit():
+        jobs = executor.map_array(work, [["good"], ["bad"], ["last"]])
+        results = [job.results()[0] for job in jobs]
+    assert results[0] == "ok good" and results[2] == "ok last"
+    assert results[1].status == JobStatus.FAILED and results[1].overrides == ["bad"]
+    assert str(results[1]._return_value).startswith(f"submitit job {jobs[1].job.job_id}: ")
+    with pytest.raises(Exception, match="boom"):  # outside it, submitit's own behaviour
+        executor.map_array(work, [["bad"]])[0].results()

@@ -6,8 +6,9 @@
 - :class:`ForkLauncher` (``hydra/launcher=parallel``) runs each job in a fresh fork of the
   sweep's process, ``n_jobs`` at a time: a job whose process is killed (the OOM killer,
   ``kill -9``) is recorded as failed and the others go on; every worker dies with the sweep.
-- :class:`SubmititLocalLauncher` and :class:`SubmititSlurmLauncher` are submitit's, except that
-  a job that fails or is cancelled (``scancel``) does not stop the collection of the others.
+- ``hydra/launcher=submitit_local`` and ``slurm`` are submitit's launchers, run inside
+  :func:`tolerant_submitit`: a job that fails or is cancelled (``scancel``) does not stop the
+  collection of the others.
 
 Hydra only loads plugins from the ``hydra_plugins`` package: ``hydra_plugins/ce_vs_mse_plugins``
 names these classes there.
@@ -15,13 +16,14 @@ names these classes there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from unittest import mock
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides, run_job, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
@@ -216,32 +218,35 @@ class ForkLauncher(Launcher):
         return ret
 
 
-def submitit_launch(launcher, job_overrides, initial_job_idx) -> list[JobReturn]:
-    """``BaseSubmititLauncher.launch``, collecting each job's result on its own: a failed or
-    cancelled job becomes a failed JobReturn instead of ending the sweep."""
-    import submitit
-    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+class _TolerantJob:
+    """A submitit job whose ``results()`` gives a failed JobReturn where submitit raises
+    (the job failed, was cancelled, killed or timed out)."""
 
-    params = launcher.params
-    init_keys = {"max_num_timeout", "submitit_folder"}
-    init = {"folder": params["submitit_folder"],
-            **{f"{launcher._EXECUTOR}_max_num_timeout": params[k]
-               for k in ("max_num_timeout",) if k in params}}
-    executor = submitit.AutoExecutor(cluster=launcher._EXECUTOR, **init)
-    base = set(OmegaConf.structured(BaseQueueConf).keys())
-    executor.update_parameters(**{k if k in base else f"{launcher._EXECUTOR}_{k}": v
-                                  for k, v in params.items() if k not in init_keys})
-    Path(str(launcher.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
-    job_params = [(list(o), "hydra.sweep.dir", initial_job_idx + i,
-                   f"job_id_for_{initial_job_idx + i}", Singleton.get_state())
-                  for i, o in enumerate(job_overrides)]
-    jobs = executor.map_array(launcher, *zip(*job_params, strict=True))
-    returns = []
-    for job, overrides in zip(jobs, job_overrides, strict=True):
+    def __init__(self, job, overrides: Sequence[str]) -> None:
+        self.job, self.overrides = job, overrides
+
+    def results(self) -> list[JobReturn]:
         try:
-            returns.append(job.results()[0])
+            return self.job.results()
         except Exception as err:  # noqa: BLE001 (cancelled, killed, timed out, raised)
             lines = str(err).strip().splitlines() or [type(err).__name__]
             reason = next((line.strip() for line in lines if "state:" in line), lines[-1])
-            returns.append(_failed(overrides, f"submitit job {job.job_id}: {reason}"))
-    return returns
+            return [_failed(self.overrides, f"submitit job {self.job.job_id}: {reason}")]
+
+
+@contextlib.contextmanager
+def tolerant_submitit() -> Iterator[None]:
+    """While it lasts, the jobs submitit's executors submit are collected one by one: the
+    submitit launcher's own ``launch`` (which ends the sweep at the first job that fails)
+    then returns a failed JobReturn for that job and the others' results."""
+    import submitit
+
+    submit = submitit.AutoExecutor.map_array
+
+    def map_array(executor, fn, *iterables):
+        jobs = submit(executor, fn, *iterables)
+        return [_TolerantJob(job, overrides) for job, overrides in zip(jobs, iterables[0],
+                                                                       strict=True)]
+
+    with mock.patch.object(submitit.AutoExecutor, "map_array", map_array):
+        yield

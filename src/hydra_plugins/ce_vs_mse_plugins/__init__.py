@@ -20,14 +20,16 @@ class SubmititLocalLauncher(LocalLauncher):
     """``hydra/launcher=submitit_local``: one failed or killed job does not end the sweep."""
 
     def launch(self, job_overrides, initial_job_idx):
-        return sweeps.submitit_launch(self, job_overrides, initial_job_idx)
+        with sweeps.tolerant_submitit():
+            return super().launch(job_overrides, initial_job_idx)
 
 
 class SubmititSlurmLauncher(SlurmLauncher):
     """``hydra/launcher=slurm``: a cancelled (``scancel``) job does not end the sweep."""
 
     def launch(self, job_overrides, initial_job_idx):
-        return sweeps.submitit_launch(self, job_overrides, initial_job_idx)
+        with sweeps.tolerant_submitit():
+            return super().launch(job_overrides, initial_job_idx)
 
 
 # hydra/launcher=submitit_local: the plugin's options, this module's launcher.
