@@ -16,18 +16,17 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
-from ..core import heads, losses
+from ..core import heads, losses, optim
 from ..core.errors import ConfigError
 
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 HEADS = ("auto", *heads.HEADS)  # auto: the loss's own choice (losses.LOSSES)
 INITS = ("xavier", "lecun", "kaiming", "normal", "nielsen", "constant")
-OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
-# The datasets and losses are their registries' (data.DATASETS, losses.LOSSES), read when a
-# configuration is checked, so an entry registered later is valid too; so are each dataset's
-# rules and each loss's heads.
+# The datasets, losses and optimizers are their registries' (data.DATASETS, losses.LOSSES,
+# optim.OPTIMIZERS), read when a configuration is checked, so an entry registered later is
+# valid too; so are each dataset's rules and each loss's heads.
 
 
 @dataclass
@@ -213,7 +212,7 @@ def validate(cfg: Any) -> None:
     _choice("dataset", cfg.dataset.name, tuple(data.DATASETS))
     _choice("model", cfg.model.name, MODELS)
     _choice("loss", cfg.loss.name, tuple(losses.LOSSES))
-    _choice("optimizer", cfg.optimizer.name, OPTIMIZERS)
+    _choice("optimizer", cfg.optimizer.name, tuple(optim.OPTIMIZERS))
     _choice("model.activation", cfg.model.activation, ACTIVATIONS)
     _choice("model.head", cfg.model.head, HEADS)
     _choice("model.init", cfg.model.init, INITS)
@@ -228,12 +227,10 @@ def validate(cfg: Any) -> None:
     if not 0 < cfg.trainer.target_accuracy <= 1:
         raise ConfigError(f"trainer.target_accuracy={cfg.trainer.target_accuracy!r} must be a "
                           "fraction in (0, 1], e.g. 0.9")
-    for key in ("momentum", "weight_decay"):
+    for key in optim.OPTIONS:
         if cfg.optimizer[key] < 0:
             raise ConfigError(f"optimizer.{key}={cfg.optimizer[key]!r} must be >= 0")
-    if cfg.optimizer.name == "adam" and cfg.optimizer.momentum != 0:
-        raise ConfigError(f"optimizer.momentum={cfg.optimizer.momentum!r} is not used by "
-                          "optimizer=adam; leave it at 0 or choose optimizer=sgd")
+    _optimizer_options(cfg.optimizer)
     if cfg.threads < 0:
         raise ConfigError(f"threads={cfg.threads} must be >= 0 (0: torch's default)")
     if not 0 < cfg.dataset.test_fraction < 1:
@@ -285,3 +282,13 @@ def _dataset(d: Any) -> None:
                           "of training labels moved to another class, e.g. 0.2")
     if d.noise_seed < 0:
         raise ConfigError(f"dataset.noise_seed={d.noise_seed} must be >= 0")
+
+
+def _optimizer_options(o: Any) -> None:
+    """A nonzero option the optimizer does not read (optim.Optimizer.reads) would do nothing."""
+    for key in optim.OPTIONS:
+        if o[key] != 0 and key not in optim.OPTIMIZERS[o.name].reads:
+            users = "|".join(name for name, entry in optim.OPTIMIZERS.items()
+                             if key in entry.reads)
+            raise ConfigError(f"optimizer.{key}={o[key]!r} is not used by optimizer={o.name}; "
+                              f"leave it at 0 or choose optimizer={users}")
