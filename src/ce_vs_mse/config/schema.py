@@ -16,17 +16,16 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
-from ..core import heads, losses, optim
+from ..core import heads, losses, models, optim
 from ..core.errors import ConfigError
 
 MODELS = ("logreg", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 HEADS = ("auto", *heads.HEADS)  # auto: the loss's own choice (losses.LOSSES)
-INITS = ("xavier", "lecun", "kaiming", "normal", "nielsen", "constant")
 DEVICES = ("auto", "cpu", "cuda")
-# The datasets, losses and optimizers are their registries' (data.DATASETS, losses.LOSSES,
-# optim.OPTIMIZERS), read when a configuration is checked, so an entry registered later is
-# valid too; so are each dataset's rules and each loss's heads.
+# The datasets, losses, optimizers and init schemes are their registries' (data.DATASETS,
+# losses.LOSSES, optim.OPTIMIZERS, models.INITS), read when a configuration is checked, so an
+# entry registered later is valid too; so are each dataset's rules and each loss's heads.
 
 
 @dataclass
@@ -215,7 +214,7 @@ def validate(cfg: Any) -> None:
     _choice("optimizer", cfg.optimizer.name, tuple(optim.OPTIMIZERS))
     _choice("model.activation", cfg.model.activation, ACTIVATIONS)
     _choice("model.head", cfg.model.head, HEADS)
-    _choice("model.init", cfg.model.init, INITS)
+    _choice("model.init", cfg.model.init, tuple(models.INITS))
     _choice("device", cfg.device, DEVICES)
     _finite(cfg)
     if not str(cfg.results_dir).strip():
