@@ -79,28 +79,24 @@ def _missing_message(name: str, cls: str, root: Path) -> str:
     )
 
 
-def _torchvision(cls: str) -> Callable[[Any], tuple[np.ndarray, ...]]:
-    """A reader of torchvision's dataset class ``cls`` (e.g. ``"MNIST"``): its official train
-    and test splits from ``cfg.data_dir``, pixels flattened and scaled to [0, 1]."""
+def _torchvision(cfg, cls: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read the official train and test splits of torchvision's dataset class ``cls`` (e.g.
+    ``"MNIST"``) from ``cfg.data_dir``."""
+    import torchvision
 
-    def read(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        import torchvision
-
-        root = Path(cfg.data_dir or "data")
-        if not root.is_dir() and not cfg.download:
-            raise ConfigError(_missing_message(cfg.name, cls, root))
-        dataset_class = getattr(torchvision.datasets, cls)
-        splits = []
-        for train in (True, False):
-            try:
-                ds = dataset_class(str(root), train=train, download=cfg.download)
-            except RuntimeError as err:  # torchvision: "Dataset not found or corrupted."
-                raise ConfigError(_missing_message(cfg.name, cls, root)) from err
-            x = np.asarray(ds.data, dtype=np.float32).reshape(len(ds.data), -1) / 255.0
-            splits += [x, np.asarray(ds.targets, dtype=np.int64)]
-        return tuple(splits)
-
-    return read
+    root = Path(cfg.data_dir or "data")
+    if not root.is_dir() and not cfg.download:
+        raise ConfigError(_missing_message(cfg.name, cls, root))
+    dataset_class = getattr(torchvision.datasets, cls)
+    splits = []
+    for train in (True, False):
+        try:
+            ds = dataset_class(str(root), train=train, download=cfg.download)
+        except RuntimeError as err:  # torchvision: "Dataset not found or corrupted."
+            raise ConfigError(_missing_message(cfg.name, cls, root)) from err
+        x = np.asarray(ds.data, dtype=np.float32).reshape(len(ds.data), -1) / 255.0
+        splits += [x, np.asarray(ds.targets, dtype=np.int64)]
+    return tuple(splits)
 
 
 def _check_split(cfg, y: np.ndarray) -> None:
@@ -221,9 +217,9 @@ register(Dataset(  # Nielsen ch. 3: one input x = 1 whose target is y = 0
     "neuron", held_out=False, rules=_neuron,
     examples=lambda cfg: (np.ones((1, 1)), np.zeros(1, dtype=np.int64))))
 register(Dataset("mnist_5k", examples=lambda cfg: _mnist_5k()))
-register(Dataset("mnist", splits=_torchvision("MNIST")))
-register(Dataset("fashion_mnist", splits=_torchvision("FashionMNIST")))
-register(Dataset("cifar10", splits=_torchvision("CIFAR10")))
+register(Dataset("mnist", splits=lambda cfg: _torchvision(cfg, "MNIST")))
+register(Dataset("fashion_mnist", splits=lambda cfg: _torchvision(cfg, "FashionMNIST")))
+register(Dataset("cifar10", splits=lambda cfg: _torchvision(cfg, "CIFAR10")))
 
 
 def load(cfg) -> Data:
