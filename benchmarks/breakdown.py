@@ -25,14 +25,14 @@ from pathlib import Path
 import bench_trainer as bench  # benchmarks/ is on sys.path when this script is run
 import torch
 
-from ce_vs_mse.core import losses, models
+from ce_vs_mse.core import losses, models, optim
 from ce_vs_mse.train import trainer
 
 
 def replica_loop(wl: bench.Workload):
     """bench.run_bare's loop, over the suite's model and objective."""
     model, head = models.build(wl.cfg, wl.data.n_features, wl.data.n_classes, [0])
-    optimizer = trainer.make_optimizer(wl.cfg.optimizer, model.parameters())
+    optimizer = optim.build(wl.cfg.optimizer, model.parameters())
     x, y, batch = wl.data.x_train, wl.data.y_train, wl.batch
     order = torch.stack([torch.randperm(x.shape[0]) for _ in range(wl.epochs)])
 

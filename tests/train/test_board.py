@@ -23,6 +23,7 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from ce_vs_mse.config import schema
+from ce_vs_mse.core import data as datasets
 from ce_vs_mse.core import losses
 from ce_vs_mse.core.models import ReplicaMLP
 from ce_vs_mse.train import board, trainer
@@ -120,7 +121,7 @@ def test_hparams_experiment_lists_loss_first_with_the_schemas_domains(served):
     domains = {h["displayName"]: h.get("domainDiscrete") for h in exp["hparamInfos"]}
     assert domains["loss"] == sorted(losses.LOSSES)
     assert domains["model"] == sorted(schema.MODELS)
-    assert domains["dataset"] == sorted(schema.DATASETS)
+    assert domains["dataset"] == sorted(datasets.DATASETS)
     assert [m["displayName"] for m in exp["metricInfos"]] == [
         "final test accuracy", "steps to target", "final test CE", "final test MSE"]
 

@@ -1,4 +1,6 @@
-"""Datasets as in-memory tensors: a train split, a held-out test split, integer labels.
+"""Datasets as in-memory tensors: a train split, a held-out test split, integer labels; every
+dataset is an entry of the registry :data:`DATASETS`, from which the schema (valid datasets,
+their options' rules) and TensorBoard's HParams read what they need of a dataset.
 
 Everything is loaded once into tensors on the training device; the trainer indexes them
 directly, so there is no per-sample DataLoader. Standardisation statistics come from the
@@ -14,8 +16,10 @@ so every loss and every seed of a comparison sees the same wrong labels.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,8 +27,6 @@ from sklearn import datasets as skds
 from sklearn.model_selection import train_test_split
 
 from .errors import ConfigError
-
-TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
 
 
 @dataclass
@@ -67,30 +69,7 @@ def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1] / 255.0, table[:, -1].astype(np.int64)
 
 
-def _in_memory(cfg) -> tuple[np.ndarray, np.ndarray]:
-    """All examples of a dataset without an official split: features (N, D), labels (N,)."""
-    name = cfg.name
-    if name == "mnist_5k":
-        return _mnist_5k()
-    if name == "breast_cancer":
-        return skds.load_breast_cancer(return_X_y=True)
-    if name == "digits":
-        return skds.load_digits(return_X_y=True)
-    if name == "blobs":
-        return skds.make_blobs(n_samples=cfg.n_samples, centers=cfg.n_classes,
-                               n_features=cfg.n_features, cluster_std=cfg.noise,
-                               random_state=cfg.seed)
-    if name == "moons":
-        return skds.make_moons(n_samples=cfg.n_samples, noise=cfg.noise, random_state=cfg.seed)
-    if name == "xor":
-        return _xor(cfg.n_samples, cfg.noise, cfg.seed)
-    if name == "neuron":  # Nielsen ch. 3: one input x = 1 whose target is y = 0
-        return np.ones((1, 1)), np.zeros(1, dtype=np.int64)
-    raise ConfigError(f"dataset={name!r} is not an in-memory dataset")
-
-
-def _missing_message(name: str, root: Path) -> str:
-    cls = TORCHVISION[name]
+def _missing_message(name: str, cls: str, root: Path) -> str:
     return (
         f"{name} is not on disk under dataset.data_dir={str(root)!r}. This machine cannot download "
         f"it; on one with internet run `python -c \"import torchvision; "
@@ -100,20 +79,21 @@ def _missing_message(name: str, root: Path) -> str:
     )
 
 
-def _torchvision(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Read a torchvision dataset's official train and test splits from ``cfg.data_dir``."""
+def _torchvision(cfg, cls: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read the official train and test splits of torchvision's dataset class ``cls`` (e.g.
+    ``"MNIST"``) from ``cfg.data_dir``."""
     import torchvision
 
     root = Path(cfg.data_dir or "data")
     if not root.is_dir() and not cfg.download:
-        raise ConfigError(_missing_message(cfg.name, root))
-    cls = getattr(torchvision.datasets, TORCHVISION[cfg.name])
+        raise ConfigError(_missing_message(cfg.name, cls, root))
+    dataset_class = getattr(torchvision.datasets, cls)
     splits = []
     for train in (True, False):
         try:
-            ds = cls(str(root), train=train, download=cfg.download)
+            ds = dataset_class(str(root), train=train, download=cfg.download)
         except RuntimeError as err:  # torchvision: "Dataset not found or corrupted."
-            raise ConfigError(_missing_message(cfg.name, root)) from err
+            raise ConfigError(_missing_message(cfg.name, cls, root)) from err
         x = np.asarray(ds.data, dtype=np.float32).reshape(len(ds.data), -1) / 255.0
         splits += [x, np.asarray(ds.targets, dtype=np.int64)]
     return tuple(splits)
@@ -145,17 +125,115 @@ def symmetric_label_noise(y: np.ndarray, rate: float, n_classes: int, seed: int)
     return noisy
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset, as the schema and :func:`load` need it. Exactly one of ``examples`` and
+    ``splits`` reads it from its ``DatasetConfig``:
+
+    - ``examples(cfg)``: all its examples, features (N, D) and integer labels (N,), which
+      :func:`load` splits (stratified, ``dataset.test_fraction``, ``dataset.split_seed``);
+      with ``held_out=False`` they are the training and the test set both (no split);
+    - ``splits(cfg)``: its official train and test splits, ``(x_train, y_train, x_test,
+      y_test)``.
+
+    ``generated``: drawn from ``dataset.n_samples``, ``dataset.noise`` and ``dataset.seed``,
+    whose values :meth:`check` holds to what a generator can draw. ``rules(cfg)``: the
+    dataset's own checks on its options, raising a one-line :class:`ConfigError`."""
+
+    name: str
+    examples: Callable[[Any], tuple[np.ndarray, np.ndarray]] | None = None
+    splits: Callable[[Any], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None
+    held_out: bool = True
+    generated: bool = False
+    rules: Callable[[Any], None] | None = None
+
+    def check(self, cfg) -> None:
+        """Reject options of ``cfg`` (a DatasetConfig) that this dataset cannot load with
+        (what scikit-learn would otherwise raise on, or what would mislead)."""
+        if self.generated:
+            if cfg.n_samples < 4:
+                raise ConfigError(f"dataset.n_samples={cfg.n_samples} must be at least 4 "
+                                  f"for dataset={self.name}")
+            if cfg.noise < 0:
+                raise ConfigError(f"dataset.noise={cfg.noise} must be >= 0")
+        if self.rules is not None:
+            self.rules(cfg)
+
+
+DATASETS: dict[str, Dataset] = {}  # name -> Dataset, in the order messages list them
+
+
+def register(dataset: Dataset) -> Dataset:
+    """Add ``dataset`` to :data:`DATASETS`; with ``configs/dataset/<name>.yaml`` it can be
+    trained."""
+    if (dataset.examples is None) == (dataset.splits is None):
+        raise ValueError(f"dataset {dataset.name!r}: give exactly one of examples and splits")
+    if dataset.splits is not None and not dataset.held_out:
+        raise ValueError(f"dataset {dataset.name!r}: held_out=False needs examples, not splits")
+    DATASETS[dataset.name] = dataset
+    return dataset
+
+
+def get(name: str) -> Dataset:
+    """The registered dataset ``name``; a ConfigError naming the registered ones otherwise."""
+    if name not in DATASETS:
+        raise ConfigError(f"dataset={name!r} is not registered; choose one of: "
+                          f"{', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def _blobs(cfg) -> None:
+    if cfg.n_classes < 2:
+        raise ConfigError(f"dataset.n_classes={cfg.n_classes} must be at least 2")
+    if cfg.n_features < 1:
+        raise ConfigError(f"dataset.n_features={cfg.n_features} must be at least 1")
+
+
+def _neuron(cfg) -> None:
+    if cfg.standardize:
+        raise ConfigError("dataset=neuron with dataset.standardize=true would turn its single "
+                          "input into 0; use dataset.standardize=false")
+    if cfg.label_noise:
+        raise ConfigError(f"dataset.label_noise={cfg.label_noise!r} cannot apply to "
+                          "dataset=neuron: its one example is also its test set; leave "
+                          "label_noise at 0")
+
+
+# The datasets, in the order the schema's messages list them.
+register(Dataset("breast_cancer", examples=lambda cfg: skds.load_breast_cancer(return_X_y=True)))
+register(Dataset("digits", examples=lambda cfg: skds.load_digits(return_X_y=True)))
+register(Dataset(
+    "blobs", generated=True, rules=_blobs,
+    examples=lambda cfg: skds.make_blobs(n_samples=cfg.n_samples, centers=cfg.n_classes,
+                                         n_features=cfg.n_features, cluster_std=cfg.noise,
+                                         random_state=cfg.seed)))
+register(Dataset(
+    "moons", generated=True,
+    examples=lambda cfg: skds.make_moons(n_samples=cfg.n_samples, noise=cfg.noise,
+                                         random_state=cfg.seed)))
+register(Dataset("xor", generated=True,
+                 examples=lambda cfg: _xor(cfg.n_samples, cfg.noise, cfg.seed)))
+register(Dataset(  # Nielsen ch. 3: one input x = 1 whose target is y = 0
+    "neuron", held_out=False, rules=_neuron,
+    examples=lambda cfg: (np.ones((1, 1)), np.zeros(1, dtype=np.int64))))
+register(Dataset("mnist_5k", examples=lambda cfg: _mnist_5k()))
+register(Dataset("mnist", splits=lambda cfg: _torchvision(cfg, "MNIST")))
+register(Dataset("fashion_mnist", splits=lambda cfg: _torchvision(cfg, "FashionMNIST")))
+register(Dataset("cifar10", splits=lambda cfg: _torchvision(cfg, "CIFAR10")))
+
+
 def load(cfg) -> Data:
     """Load the dataset that ``cfg`` (a DatasetConfig) names, split, with its training labels
     noised (``cfg.label_noise``; see the module's docstring) and standardised, on CPU."""
-    if cfg.name in TORCHVISION:
-        x_train, y_train, x_test, y_test = _torchvision(cfg)
-    elif cfg.name == "neuron":  # one example: it is the training and the test set
-        x, y = _in_memory(cfg)
+    dataset = get(cfg.name)
+    if dataset.splits is not None:
+        x_train, y_train, x_test, y_test = dataset.splits(cfg)
+    elif not dataset.held_out:  # e.g. one example: it is the training and the test set
+        x, y = dataset.examples(cfg)
         x_train = x_test = x.astype(np.float32)
         y_train = y_test = y
     else:
-        x, y = _in_memory(cfg)
+        x, y = dataset.examples(cfg)
         _check_split(cfg, np.asarray(y))
         x_train, x_test, y_train, y_test = train_test_split(
             np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64),

@@ -11,6 +11,8 @@ losses, which work from z directly so that saturated outputs never give inf or N
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -25,17 +27,67 @@ def predict(z: torch.Tensor) -> torch.Tensor:
     return (z[..., 0] > 0).long() if z.shape[-1] == 1 else z.argmax(dim=-1)
 
 
-def _init_weight(fan_in: int, fan_out: int, scheme: str, gen: torch.Generator) -> torch.Tensor:
-    if scheme == "xavier":  # Glorot & Bengio (2010), uniform
-        bound = math.sqrt(6.0 / (fan_in + fan_out))
-        return (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
-    if scheme in ("lecun", "nielsen"):  # LeCun et al. (1998), N(0, 1/fan_in)
-        return torch.randn(fan_in, fan_out, generator=gen) / math.sqrt(fan_in)
-    if scheme == "kaiming":  # He et al. (2015), N(0, 2/fan_in)
-        return torch.randn(fan_in, fan_out, generator=gen) * math.sqrt(2.0 / fan_in)
-    if scheme == "normal":  # Nielsen ch. 1: N(0, 1)
-        return torch.randn(fan_in, fan_out, generator=gen)
-    raise ValueError(f"unknown init scheme {scheme!r}")
+def _zero_bias(fan_out: int, gen: torch.Generator, value: float) -> torch.Tensor:
+    return torch.zeros(fan_out)
+
+
+@dataclass(frozen=True)
+class Init:
+    """One init scheme: a layer's initial ``weight(fan_in, fan_out, gen, value)``, shape
+    (fan_in, fan_out), and ``bias(fan_out, gen, value)``, shape (fan_out,), each drawn from one
+    replica's generator ``gen`` (weight first, then bias, layer by layer); ``value`` is
+    ``model.init_weight`` for the weight and ``model.init_bias`` for the bias, which only
+    ``constant`` reads. ``model.init_scale`` then multiplies the weight."""
+
+    name: str
+    weight: Callable[[int, int, torch.Generator, float], torch.Tensor]
+    bias: Callable[[int, torch.Generator, float], torch.Tensor] = _zero_bias
+
+
+INITS: dict[str, Init] = {}  # name -> Init, in the order messages list them
+
+
+def register(init: Init) -> Init:
+    """Add ``init`` to :data:`INITS`; ``model.init=<name>`` then uses it."""
+    INITS[init.name] = init
+    return init
+
+
+def _xavier(fan_in: int, fan_out: int, gen: torch.Generator, value: float) -> torch.Tensor:
+    """Glorot & Bengio (2010), uniform: U(-b, b), b = √(6 / (fan_in + fan_out))."""
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
+
+
+def _lecun(fan_in: int, fan_out: int, gen: torch.Generator, value: float) -> torch.Tensor:
+    """LeCun et al. (1998): N(0, 1/fan_in)."""
+    return torch.randn(fan_in, fan_out, generator=gen) / math.sqrt(fan_in)
+
+
+def _kaiming(fan_in: int, fan_out: int, gen: torch.Generator, value: float) -> torch.Tensor:
+    """He et al. (2015): N(0, 2/fan_in)."""
+    return torch.randn(fan_in, fan_out, generator=gen) * math.sqrt(2.0 / fan_in)
+
+
+def _standard_normal(fan_in: int, fan_out: int, gen: torch.Generator,
+                     value: float) -> torch.Tensor:
+    """N(0, 1) (Nielsen ch. 1)."""
+    return torch.randn(fan_in, fan_out, generator=gen)
+
+
+def _standard_normal_bias(fan_out: int, gen: torch.Generator, value: float) -> torch.Tensor:
+    """N(0, 1), as Nielsen draws biases (ch. 1, 3)."""
+    return torch.randn(fan_out, generator=gen)
+
+
+register(Init("xavier", weight=_xavier))
+register(Init("lecun", weight=_lecun))
+register(Init("kaiming", weight=_kaiming))
+register(Init("normal", weight=_standard_normal, bias=_standard_normal_bias))  # Nielsen ch. 1
+register(Init("nielsen", weight=_lecun, bias=_standard_normal_bias))  # Nielsen ch. 3
+register(Init(  # every weight model.init_weight, every bias model.init_bias (Nielsen's neuron)
+    "constant", weight=lambda fan_in, fan_out, gen, value: torch.full((fan_in, fan_out), value),
+    bias=lambda fan_out, gen, value: torch.full((fan_out,), value)))
 
 
 class ReplicaLinear(nn.Module):
@@ -73,17 +125,14 @@ class ReplicaMLP(nn.Module):
         self.activation = ACTIVATION[activation]
         gens = [seeding.generator(s, "init") for s in seeds]
         layers = {}
+        scheme = INITS[init]
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             name = "output" if i == len(sizes) - 2 else f"layer{i + 1}"
-            if init == "constant":  # e.g. Nielsen's single neuron: w = b = 2.0
-                weight = torch.full((len(seeds), fan_in, fan_out), constant[0])
-                bias = torch.full((len(seeds), fan_out), constant[1])
-            else:
-                weight = torch.stack([_init_weight(fan_in, fan_out, init, g) for g in gens])
-                bias = torch.zeros(len(seeds), fan_out)
-            if init in ("normal", "nielsen"):  # Nielsen draws biases from N(0, 1) (ch. 1, 3)
-                bias = torch.stack([torch.randn(fan_out, generator=g) for g in gens])
-            layers[name] = ReplicaLinear(weight * init_scale, bias)
+            weights, biases = [], []
+            for g in gens:  # per replica: its weight, then its bias (the order of the draws)
+                weights.append(scheme.weight(fan_in, fan_out, g, constant[0]))
+                biases.append(scheme.bias(fan_out, g, constant[1]))
+            layers[name] = ReplicaLinear(torch.stack(weights) * init_scale, torch.stack(biases))
         self.layers = nn.ModuleDict(layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -35,7 +35,7 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams.summary_v2 import Discrete
 
 from ..config import schema
-from ..core import heads, losses
+from ..core import data, heads, losses, models, optim
 
 # A scalar only the event file holds (it is one number per run, also in summary.json): the
 # first step whose test accuracy reached trainer.target_accuracy; not logged when never.
@@ -48,10 +48,11 @@ FIRST = ("loss", "head", "model", "hidden", "lr", "optimizer", "init_scale", "da
 
 def choices() -> dict[str, tuple[str, ...]]:
     """Hyperparameters with a fixed set of values (a discrete domain: a filter of checkboxes):
-    the schema's, and the losses registered when it is asked (losses.LOSSES)."""
+    the schema's, and the losses, optimizers, datasets and init schemes registered when it is
+    asked (their registries)."""
     return {"loss": tuple(losses.LOSSES), "head": heads.HEADS, "model": schema.MODELS,
-            "optimizer": schema.OPTIMIZERS, "dataset": schema.DATASETS,
-            "activation": schema.ACTIVATIONS, "init": schema.INITS}
+            "optimizer": tuple(optim.OPTIMIZERS), "dataset": tuple(data.DATASETS),
+            "activation": schema.ACTIVATIONS, "init": tuple(models.INITS)}
 
 
 TEXT = ("hidden",)  # free text (a list of sizes, e.g. "[32]"); every other one is a number

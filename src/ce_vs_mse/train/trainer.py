@@ -34,7 +34,7 @@ import torch
 from torch.linalg import vector_norm
 from tqdm.auto import tqdm
 
-from ..core import calibration, heads, losses, schedule, seeding
+from ..core import calibration, heads, losses, optim, schedule, seeding
 from ..core.data import Data
 from ..core.models import ReplicaMLP, predict
 from .plan import Plan
@@ -148,22 +148,13 @@ def _training_scalars(model, z, y, loss: losses.Bound, optimizer):
     return values
 
 
-def make_optimizer(cfg, params) -> torch.optim.Optimizer:
-    if cfg.name == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
-                               weight_decay=cfg.weight_decay)
-    if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.name!r}")
-
-
 def train(model: ReplicaMLP, plan: Plan, data: Data, seeds: list[int],
           recorder: Recorder) -> Outcome:
     """Train all replicas (one per seed) as ``plan`` says for ``plan.trainer.epochs`` epochs,
     or until every one diverged."""
     device = data.x_train.device
     head, trainer_cfg, bound = plan.head, plan.trainer, plan.loss
-    optimizer = make_optimizer(plan.optimizer, model.parameters())
+    optimizer = optim.build(plan.optimizer, model.parameters())
     order_gens = [seeding.generator(s, "order") for s in seeds]
     n_train, batch = data.x_train.shape[0], trainer_cfg.batch_size
     steps_per_epoch = math.ceil(n_train / batch)
