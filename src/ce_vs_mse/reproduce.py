@@ -155,7 +155,7 @@ def train(names: list[str], overrides: list[str], workers: int, results_dir: Pat
           key: str) -> list[str]:
     """Run ``ce-vs-mse experiment=<name>`` for each name, ``workers`` at a time, each in a
     fresh fork of this process, which has imported torch and Hydra once for all of them (a
-    process of its own would spend ~9 CPU-seconds on that before its first step); return
+    process of its own would pay that start-up before its first step); return
     the names that failed. One at a time, its output streams; side by side, each
     experiment's output is printed whole when it ends, so that lines of two never
     interleave."""

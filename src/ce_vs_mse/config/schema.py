@@ -259,7 +259,7 @@ def _positive(key: str, value: float) -> None:
 
 def validate(cfg: Any) -> None:
     """Reject every value that would fail (or mislead) later, with a one-line message."""
-    # here, not at the top: data imports scikit-learn, 0.5 s that the report (which reads
+    # here, not at the top: data imports scikit-learn, which the report (which reads
     # PARAMS from this module) would pay for nothing
     from ..core import data
 

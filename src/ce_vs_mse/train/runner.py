@@ -179,10 +179,10 @@ def _claim(plan: plans.Plan, seeds: list[int], skip_done: bool, job: Job,
     return todo
 
 
-# Replicas stop paying once a lockstep group's weights and activations outgrow the caches: on
-# 784-100-10 (79,510 parameters) replica-steps/s peak at R = 16 and fall beyond, on digits
-# (2,410) they still grow at 64 (benchmarks/BENCHMARKS.md, "How cost grows"). So a group holds
-# at most this many parameters, all replicas together.
+# Replicas stop paying once a lockstep group's weights and activations outgrow the caches:
+# replica-steps/s peak at a group size that shrinks as networks grow (benchmarks/scaling.py,
+# BENCHMARKS.md "How cost grows"). So a group holds at most this many parameters, all
+# replicas together.
 GROUP_PARAMETERS = 1_300_000
 
 

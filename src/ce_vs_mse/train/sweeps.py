@@ -79,7 +79,7 @@ def _failed(overrides: Sequence[str], reason: str) -> JobReturn:
 class ComposedOnce:
     """Hydra's config loader, except that a job's configuration, composed once for the
     sweeper's check, is handed to the launcher instead of being composed again (composing
-    one takes Hydra about 0.25 CPU-seconds: 6 s of a 24-job sweep). The check only reads
+    one takes Hydra a fraction of a CPU-second; benchmarks/BENCHMARKS.md). The check only reads
     it; the next request for the same job gets the same object, which is then forgotten. A
     pickled copy (a submitit job) carries none of them."""
 
