@@ -16,6 +16,7 @@ import pandas as pd
 from . import aggregate, plots, style, tables
 from .document import Document, interval
 from .plots import Metric, Panel
+from .seeds import done
 
 
 @dataclass
@@ -44,8 +45,7 @@ class Experiment:
     def done_curves(self) -> pd.DataFrame:
         """Curves of the seeds that did not diverge, each with its run's facet."""
         facets = self.table.assign(facet=self.facet(self.table))[["run", "facet"]]
-        done = self.curves[self.curves["status"] == "done"]
-        return done.merge(facets.drop_duplicates(), on="run")
+        return done(self.curves).merge(facets.drop_duplicates(), on="run")
 
     @functools.cached_property
     def _by_run(self) -> pd.DataFrame:  # every figure's panels ask for it, once per facet

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..core import losses
-from . import aggregate, plots, style, tables
+from . import aggregate, plots, seeds, style, tables
 from .document import Document, interval, number, significant
 from .experiment import Experiment, standard
 from .settings import calibration, depth, label_noise, nielsen_mnist, optimizer
@@ -131,14 +131,11 @@ def _ratio(a: str, b: str) -> float:
 
 
 def _best(exp: Experiment, column: str, largest: bool) -> pd.DataFrame:
-    """Each pair's run with the best mean ``column``, among runs none of whose seeds diverged
-    or failed (if there are any)."""
-    rows = aggregate.by_run(exp.table, column).dropna(subset=["mean"])
-    clean = rows[(rows["diverged"] == 0) & (rows["failed"] == 0)]
-    rows = clean if len(clean) else rows
-    means = rows.groupby("pair")["mean"]
-    pick = means.idxmax() if largest else means.idxmin()
-    return rows.loc[pick].set_index("pair").loc[style.order(pick.index)]
+    """Each pair's run with the best mean ``column`` (:func:`.seeds.best`), indexed by pair in
+    the report's order; a pair none of whose runs has a mean is left out."""
+    rows = aggregate.by_run(exp.table, column)
+    picks = [seeds.best(rows[rows["pair"] == pair], largest) for pair in style.order(rows["pair"])]
+    return rows.loc[[p for p in picks if p is not None]].set_index("pair")
 
 
 def _sweep_figure(doc: Document, exp: Experiment, column: str, xlabel: str) -> None:

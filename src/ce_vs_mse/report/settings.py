@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from . import aggregate, plots, style, tables
+from . import aggregate, plots, seeds, style, tables
 from .document import Document, interval, percent, significant
 from .experiment import ACCURACY, Experiment, standard
 from .plots import Metric, Panel
@@ -32,20 +32,6 @@ def _ci(values) -> dict:
 
 def _cell(stats: dict, steps: bool = False) -> str:
     return interval(stats["mean"], stats["ci_low"], stats["ci_high"], steps) or "—"
-
-
-def _done(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["status"] == "done"]
-
-
-def _seed_ratio(table: pd.DataFrame, slow_run: str, fast_run: str,
-                column: str = "steps_to_target") -> dict:
-    """Per seed, ``column`` of run ``slow_run`` over that of ``fast_run`` (the same seeds,
-    both done with a value); mean and interval of the ratio, ``n`` the seeds it stands on."""
-    a, b = (_done(table[table["run"] == r]).set_index("seed")[column] for r in
-            (slow_run, fast_run))
-    both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
-    return _ci(both["a"] / both["b"])
 
 
 def _rounded(numbers: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +85,7 @@ def nielsen_mnist(doc: Document, exp: Experiment) -> str:
         if not {"mse", "bce"} <= set(mine.index):
             continue
         sq, ce = mine.loc["mse"], mine.loc["bce"]
-        ratio = _seed_ratio(exp.table, sq["run"], ce["run"])
+        ratio = seeds.ratio(exp.table, sq["run"], ce["run"])
         shared = _shared_ratios(exp.table[exp.table["dataset"] == dataset])
         below = 100 * (min(NIELSEN["mse"][1], NIELSEN["bce"][1]) - min(sq["mean"], ce["mean"]))
         verdicts.append("Yes, within a point of his figures" if below <= 1 else
@@ -130,13 +116,13 @@ def _shared_ratios(table: pd.DataFrame) -> list[str]:
     for lr, at in table.groupby("lr"):
         runs = at.drop_duplicates("run").set_index(at.drop_duplicates("run")["pair"].map(_loss))
         if {"mse", "bce"} <= set(runs.index):
-            r = _seed_ratio(at, runs.loc["mse", "run"], runs.loc["bce", "run"])
-            reached = {loss: int(_done(at[at["run"] == runs.loc[loss, "run"]])[
+            r = seeds.ratio(at, runs.loc["mse", "run"], runs.loc["bce", "run"])
+            reached = {loss: int(seeds.done(at[at["run"] == runs.loc[loss, "run"]])[
                 "steps_to_target"].notna().sum()) for loss in ("mse", "bce")}
-            seeds = at["seed"].nunique()
+            count = at["seed"].nunique()
             out.append(f", both at η = {lr:g} ×{_cell(r)}" if r["n"] else
                        f", both at η = {lr:g}: reached by squared error in {reached['mse']} "
-                       f"and by cross-entropy in {reached['bce']} of {seeds} seeds")
+                       f"and by cross-entropy in {reached['bce']} of {count} seeds")
     return out
 
 
@@ -160,15 +146,15 @@ def depth(doc: Document, exp: Experiment) -> str:
         at = table[table["depth"] == d]
         for pair in style.order(at["pair"]):
             runs = aggregate.by_run(at[at["pair"] == pair], "final test/accuracy")
-            clean = runs[(runs["diverged"] == 0) & (runs["failed"] == 0) & runs["mean"].notna()]
-            best = (clean if len(clean) else runs).sort_values("mean", ascending=False).iloc[0]
+            pick = seeds.best(runs)
+            best = runs.iloc[0] if pick is None else runs.loc[pick]
             one = runs[np.isclose(runs["lr"], shared)].iloc[0]
             for which, r in (("shared η", one), ("best η", best)):
-                seeds = at[at["run"] == r["run"]]
-                steps = aggregate.mean_ci(_done(seeds)["steps_to_target"].dropna())
+                of_run = at[at["run"] == r["run"]]
+                steps = aggregate.mean_ci(seeds.done(of_run)["steps_to_target"].dropna())
                 rows.append({"depth": d, "pair": pair, "which": which, "lr": r["lr"],
                              "run": r["run"], "acc": r, "steps": steps,
-                             "reached": f"{steps['n']}/{len(seeds)}"})
+                             "reached": f"{steps['n']}/{len(of_run)}"})
     df = pd.DataFrame(rows)
     _depth_figure(doc, df, exp.target, shared)
     _depth_gradients(doc, exp, table, shared)
@@ -231,7 +217,7 @@ def _depth_gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared
     """Per-layer gradient norms at the first logged step, against the layer, per depth; and
     over training for the deepest network."""
     runs = table[np.isclose(table["lr"], shared)][["run", "depth"]].drop_duplicates()
-    curves = exp.curves[exp.curves["status"] == "done"].merge(runs, on="run")
+    curves = seeds.done(exp.curves).merge(runs, on="run")
     depths = sorted(runs["depth"].unique())
     first = curves.loc[curves["step"] > 0, "step"].min()
     fig, axes = plt.subplots(1, len(depths), figsize=(2.9 * len(depths) + 0.8,
@@ -283,7 +269,7 @@ def _depth_answer(df: pd.DataFrame, table: pd.DataFrame, target: str, shared: fl
             at_lr = (f"η = {ce['lr']:g}" if which == "shared η" else
                      f"each's best η ({ce['lr']:g})" if ce["lr"] == sq["lr"] else
                      f"each's best η ({ce['lr']:g} and {sq['lr']:g})")
-            r = _seed_ratio(table, sq["run"], ce["run"])
+            r = seeds.ratio(table, sq["run"], ce["run"])
             if r["n"]:
                 cells.append(f"×{_cell(r)} at {at_lr}")
                 gaps[which].append(r["mean"])
@@ -372,8 +358,8 @@ TRAIN_ACCURACY = Metric("train/accuracy", "training accuracy (noisy labels)", bo
 
 def _per_seed_best(exp: Experiment) -> pd.DataFrame:
     """Each done seed's best and final test accuracy (over its evaluations)."""
-    done = exp.curves[exp.curves["status"] == "done"].dropna(subset=["test/accuracy"])
-    acc = done.sort_values("step").groupby(["run", "seed"])["test/accuracy"]
+    evaluated = seeds.done(exp.curves).dropna(subset=["test/accuracy"])
+    acc = evaluated.sort_values("step").groupby(["run", "seed"])["test/accuracy"]
     out = pd.DataFrame({"best": acc.max(), "final": acc.last()}).reset_index()
     out["drop"] = out["best"] - out["final"]
     return out.merge(exp.table[["run", "seed", "pair", "label_noise",
@@ -382,7 +368,7 @@ def _per_seed_best(exp: Experiment) -> pd.DataFrame:
 
 def _noise_panels(exp: Experiment, metrics: list[Metric]):
     """A figure of ``metrics`` (one row each) per epoch, one column per noise level."""
-    curves = exp.curves[exp.curves["status"] == "done"].merge(
+    curves = seeds.done(exp.curves).merge(
         exp.table[["run", "label_noise"]].drop_duplicates(), on="run")
     levels = sorted(curves["label_noise"].unique())
     panels = [[Panel(f"{percent(n)} of training labels wrong" if i == 0 else "",
@@ -459,7 +445,7 @@ def _overconfidence(diagram: tuple) -> float:
 
 
 def calibration(doc: Document, exp: Experiment) -> str:
-    done = _done(exp.table).dropna(subset=["reliability"])
+    done = seeds.done(exp.table).dropna(subset=["reliability"])
     if done.empty:
         doc.text("These runs record no reliability diagram (trained before it was logged); "
                  "rerun them.")
