@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..core import losses
-from . import aggregate, plots, seeds, style, tables
+from . import aggregate, gap, plots, seeds, style, tables
 from .document import Document, interval, number, significant
 from .experiment import Experiment, standard
 from .settings import calibration, depth, label_noise, nielsen_mnist, optimizer
@@ -168,9 +168,7 @@ def saturation(doc: Document, exp: Experiment) -> str:
                 f"{p} {int(n)}/{int(s)}" for p, n, s in zip(at["pair"], at["n"], at["seeds"],
                                                              strict=True)) + " seeds")
             gaps.append(np.inf if _reached(at, "mse") < _reached(at, "ce") else np.nan)
-    widens = len(gaps) > 1 and all(b >= a for a, b in zip(gaps, gaps[1:], strict=False)) \
-        and gaps[-1] > gaps[0]
-    return (f"{'Yes' if widens else 'No'}: steps to {exp.target}, squared error over "
+    return (f"{'Yes' if gap.grows(gaps) else 'No'}: steps to {exp.target}, squared error over "
             "cross-entropy per seed, " + "; ".join(parts) + ".")
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from . import aggregate, plots, seeds, style, tables
+from . import aggregate, gap, plots, seeds, style, tables
 from .document import Document, interval, percent, significant
 from .experiment import ACCURACY, Experiment, standard
 from .plots import Metric, Panel
@@ -254,9 +254,9 @@ def _depth_gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared
 
 
 def _depth_answer(df: pd.DataFrame, table: pd.DataFrame, target: str, shared: float) -> str:
-    """Per depth, squared error's steps over cross-entropy's, per seed; the gap "grows" when
-    it never shrinks from one depth to the next and ends wider (only cross-entropy reaching
-    the target is the widest gap; depths where neither does are left out)."""
+    """Per depth, squared error's steps over cross-entropy's, per seed; the gap "grows" as
+    :func:`.gap.grows` says (only cross-entropy reaching the target is the widest gap; depths
+    where neither does are left out)."""
     parts, gaps = [], {"shared η": [], "best η": []}
     for d, at in df.groupby("depth"):
         cells = []
@@ -282,15 +282,11 @@ def _depth_answer(df: pd.DataFrame, table: pd.DataFrame, target: str, shared: fl
             else:
                 cells.append(f"neither reached it at {at_lr}")
         parts.append(f"{d} hidden layer{'s' if d > 1 else ''}: " + ", ".join(cells))
-
-    def grows(values: list[float]) -> bool:
-        return (len(values) > 1 and values[-1] > values[0]
-                and all(b >= a for a, b in zip(values, values[1:], strict=False)))
-
+    at_shared, at_best = gap.grows(gaps["shared η"]), gap.grows(gaps["best η"])
     verdict = {(True, True): "Yes", (False, False): "No"}.get(
-        (grows(gaps["shared η"]), grows(gaps["best η"])),
-        f"At the shared η = {shared:g} {'yes' if grows(gaps['shared η']) else 'no'}, at "
-        f"each loss's best η {'yes' if grows(gaps['best η']) else 'no'}")
+        (at_shared, at_best),
+        f"At the shared η = {shared:g} {'yes' if at_shared else 'no'}, at "
+        f"each loss's best η {'yes' if at_best else 'no'}")
     return (f"{verdict}: steps to {target}, squared error over cross-entropy per seed; "
             + "; ".join(parts) + ".")
 
