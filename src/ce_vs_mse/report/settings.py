@@ -194,12 +194,11 @@ def _depth_figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -
         for pair in style.order(df["pair"]):
             for which, width in (("shared η", 1.0), ("best η", 2.0)):
                 s = df[(df["pair"] == pair) & (df["which"] == which)]
-                mean = np.array([v["mean"] for v in s[key]], dtype=float)
-                err = np.array([[v["mean"] - v["ci_low"], v["ci_high"] - v["mean"]]
-                                for v in s[key]], dtype=float).T
+                stats = pd.DataFrame([{k: v[k] for k in ("mean", "ci_low", "ci_high")}
+                                      for v in s[key]], dtype=float)
                 look = {**style.line(pair), "linestyle": "-" if which == "best η" else ":"}
-                ax.errorbar(s["depth"], mean, yerr=np.nan_to_num(err), marker=style.marker(pair),
-                            ms=4, capsize=2, lw=width, **look)
+                ax.errorbar(s["depth"], stats["mean"].to_numpy(), yerr=plots.errors(stats),
+                            marker=style.marker(pair), ms=4, capsize=2, lw=width, **look)
         ax.set_xticks(sorted(df["depth"].unique()))
         ax.set_xlabel("hidden sigmoid layers")
         ax.set_ylabel(ylabel)
@@ -312,14 +311,12 @@ def optimizer(doc: Document, exp: Experiment) -> str:
     y = np.arange(len(names))[::-1]
     for k, pair in enumerate(style.order(steps["pair"])):
         s = steps[steps["pair"] == pair].set_index("name").reindex(names)
-        err = np.vstack([s["mean"] - s["ci_low"], s["ci_high"] - s["mean"]])
-        axes[0].errorbar(s["mean"], y + 0.12 * (k - 0.5), xerr=np.nan_to_num(err), ls="none",
+        axes[0].errorbar(s["mean"], y + 0.12 * (k - 0.5), xerr=plots.errors(s), ls="none",
                          marker=style.marker(pair), capsize=2, color=style.colour(pair),
                          label=style.TAG + pair)
     r = ratio.set_index("name").reindex(names)
-    axes[1].errorbar(r["mean"], y, xerr=np.nan_to_num(np.vstack(
-        [r["mean"] - r["ci_low"], r["ci_high"] - r["mean"]])), ls="none", marker="o",
-        capsize=2, color="0.2")
+    axes[1].errorbar(r["mean"], y, xerr=plots.errors(r), ls="none", marker="o", capsize=2,
+                     color="0.2")
     axes[1].axvline(1, color="0.5", lw=1, ls="--")
     for ax in axes:
         ax.set_yticks(y, names, fontsize=8)
