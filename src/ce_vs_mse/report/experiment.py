@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import aggregate, plots, style, tables
+from . import aggregate, grad_norms, plots, style, tables
 from .document import Document, interval
 from .plots import Metric, Panel
 from .seeds import done
@@ -95,20 +95,19 @@ def _grid(exp: Experiment, curves: pd.DataFrame, metrics: list[Metric]) -> list[
 def _layers(exp: Experiment, curves: pd.DataFrame) -> list[list[Panel]]:
     """Gradient-norm panels: a row per layer and a column per facet when every facet has the
     same layers; else one row of (facet, layer) panels, so that no panel is empty."""
-    layers = sorted((c for c in curves if c.startswith("grad_norm/") and c.endswith(".weight")),
-                    key=lambda c: (c.endswith("output.weight"), c))
+    layers = grad_norms.weight_columns(curves)
     facets = sorted(curves["facet"].unique(), key=_natural)
     has = {f: [c for c in layers if curves.loc[curves["facet"] == f, c].notna().any()]
            for f in facets}
 
     def metric(c: str) -> Metric:
-        return Metric(c, f"‖∂L/∂W‖ {c.split('/')[1].split('.')[0]}", log=True)
+        return Metric(c, f"‖∂L/∂W‖ {grad_norms.layer(c)}", log=True)
 
     if all(has[f] == layers for f in facets):
         return [[Panel(f if i == 0 else "", curves[curves["facet"] == f], metric(c),
                        exp.diverged_in(f) if i == 0 else "") for f in facets]
                 for i, c in enumerate(layers)]
-    return [[Panel(f"{f}: {c.split('/')[1].split('.')[0]}", curves[curves["facet"] == f],
+    return [[Panel(f"{f}: {grad_norms.layer(c)}", curves[curves["facet"] == f],
                    metric(c), exp.diverged_in(f)) for f in facets for c in has[f]]]
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..core import losses
-from . import aggregate, gap, plots, seeds, style, tables
+from . import aggregate, gap, grad_norms, plots, seeds, style, tables
 from .document import Document, interval, number, significant
 from .experiment import Experiment, standard
 from .settings import calibration, depth, label_noise, nielsen_mnist, optimizer
@@ -56,6 +56,7 @@ def neuron(doc: Document, exp: Experiment) -> str:
     table = table.sort_values(["init_weight", "loss", "lr"])
     fig, axes = plt.subplots(3, 2, figsize=(10, 8 + plots.LEGEND_INCHES), sharex=True)
     rows, lrs = [], sorted(table["lr"].unique(), reverse=True)
+    gradient = grad_norms.column("output")
     for _, r in table.iterrows():
         c = exp.curves[exp.curves["run"] == r["run"]]
         ev = c.dropna(subset=["test/mse"])
@@ -66,8 +67,8 @@ def neuron(doc: Document, exp: Experiment) -> str:
         axes[0, j].plot(ev["epoch"], a, **look)
         cost = "test/ce" if losses.get(r["loss"]).log_loss else "test/mse"  # its own loss
         axes[1, j].plot(ev["epoch"], ev[cost], **look)
-        g = c.dropna(subset=["grad_norm/output.weight"])
-        axes[2, j].plot(g["epoch"], g["grad_norm/output.weight"], **look)
+        g = c.dropna(subset=[gradient])
+        axes[2, j].plot(g["epoch"], g[gradient], **look)
         below = np.nonzero(a < 0.5)[0]
         rows.append({"start": starts[(r["init_weight"], r["init_bias"])], "pair": r["pair"],
                      "η": r["lr"], "output at start": a[0], "epochs": int(ev["epoch"].iloc[-1]),

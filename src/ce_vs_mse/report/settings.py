@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from . import aggregate, gap, plots, seeds, style, tables
+from . import aggregate, gap, grad_norms, plots, seeds, style, tables
 from .document import Document, interval, percent, significant
 from .experiment import ACCURACY, Experiment, standard
 from .plots import Metric, Panel
@@ -226,7 +226,7 @@ def _depth_gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared
         at = curves[(curves["depth"] == d) & (curves["step"] == first)]
         layers = [f"layer{i}" for i in range(1, d + 1)] + ["output"]
         for pair in style.order(at["pair"]):
-            norms = at[at["pair"] == pair][[f"grad_norm/{n}.weight" for n in layers]]
+            norms = at[at["pair"] == pair][[grad_norms.column(n) for n in layers]]
             gm = np.exp(np.log(norms).mean())  # geometric mean over seeds
             ax.plot(range(1, len(layers) + 1), gm.to_numpy(), marker=style.marker(pair),
                     ms=4, lw=1.5, **style.line(pair))
@@ -241,11 +241,9 @@ def _depth_gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared
                f"gradient at the first logged step ({first:g}) at η = {shared:g}, geometric mean "
                "over seeds: how much of the output's signal reaches each layer.")
     deepest = curves[curves["depth"] == depths[-1]]
-    layers = sorted((c for c in deepest if c.startswith("grad_norm/") and c.endswith(".weight")
-                     and deepest[c].notna().any()),
-                    key=lambda c: (c.endswith("output.weight"), c))
-    panels = [[Panel(c.split("/")[1].split(".")[0], deepest,
-                     Metric(c, "‖∂L/∂W‖", log=True)) for c in layers]]
+    logged = [c for c in grad_norms.weight_columns(deepest) if deepest[c].notna().any()]
+    panels = [[Panel(grad_norms.layer(c), deepest, Metric(c, "‖∂L/∂W‖", log=True))
+               for c in logged]]
     doc.figure(plots.panels_figure(panels, "step", "mini-batch updates", first),
                "depth_gradient_deepest", f"depth: each layer's weight-gradient norm over "
                f"training in the {depths[-1]}-hidden-layer network at η = {shared:g} "
