@@ -71,8 +71,7 @@ def _frames(rows: pd.DataFrame, first: str, columns: list[str], head: str, steps
     mean [interval] and the seeds."""
     rows = rows.iloc[style.ranks(rows["pair"])].reset_index(drop=True)
     labels = {c: rows[c].map(value) for c in columns}
-    cells = [interval(m, lo, hi, steps) or "—"
-             for m, lo, hi in zip(rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)]
+    cells = [cell(r, steps) for _, r in rows.iterrows()]
     shown = pd.DataFrame({first: rows["pair"], **labels, head: cells,
                           "seeds": [seeds(r, averaged) for _, r in rows.iterrows()]})
     means = {k: rows[k].map(lambda x: rounded(x, steps)) for k in ("mean", "ci_low", "ci_high")}
