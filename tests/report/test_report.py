@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D
 from ce_vs_mse import report
 from ce_vs_mse.report import aggregate, document, plots, style
 from ce_vs_mse.report.document import number, significant
-from ce_vs_mse.report.experiment import TEST_MSE
+from ce_vs_mse.report.sections.standard import TEST_MSE
 from ce_vs_mse.train import runner
 from ce_vs_mse.train.cli import config_dir
 

@@ -25,8 +25,8 @@ from ..store import provenance
 from ..store.lock import locked
 from . import aggregate
 from .document import Document
-from .experiment import Experiment, standard
-from .sections import ADHOC_QUESTION, SECTIONS
+from .experiment import Experiment
+from .sections import ADHOC_QUESTION, SECTIONS, standard
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error"
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
@@ -169,7 +169,7 @@ def _section(runs: aggregate.Runs, out: Path, svg: bool, name: str) -> tuple[lis
                    if name == "mnist" else f"run `ce-vs-mse experiment={source}`")
             doc.text(f"No finished runs of this experiment: {how}.")
             return doc.lines, question, f"not run yet ({how})."
-        answer = (section.draw if section else standard)(doc, exp)
+        answer = (section.draw if section else standard.draw)(doc, exp)
         if exp is not None and exp.lost():  # the summary says what no answer stands on
             answer = f"{answer.rstrip('.')} ({exp.lost()}; left out)."
         return doc.lines, question, answer

@@ -25,6 +25,11 @@ def significant(x: float, digits: int = 3) -> float:
     return round(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
+def rounded(x: float, steps: bool = False) -> float:
+    """``x`` as a table's CSV holds it: a whole number of steps, or :func:`significant`."""
+    return float(round(x)) if steps and pd.notna(x) else significant(x)
+
+
 def number(x: float, steps: bool = False) -> str:
     """Three significant digits (``0.973``, ``4.87``, ``258``, ``1100``), or a whole number of
     steps; "" for NaN."""

@@ -1,10 +1,5 @@
-"""The standard section of an experiment, and what it needs: its seeds (:class:`Experiment`),
-the logged quantities as panels show them, and the one-line answer from its paired ratios.
-
-Every experiment gets these figures and tables (curves against mini-batch updates, gradient
-norms, output saturation, steps to target, paired ratios, final accuracy); a section of its
-own (:mod:`.sections`) draws them and adds what its question needs.
-"""
+"""An experiment's seeds as a section draws them (:class:`Experiment`): its table and curves,
+the parameters that tell its runs apart, and which of its seeds diverged or failed."""
 
 from __future__ import annotations
 
@@ -13,9 +8,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import aggregate, plots, style, tables
-from .document import Document, interval
-from .plots import Metric, Panel
+from . import aggregate, tables
+from .seeds import done
 
 
 @dataclass
@@ -44,8 +38,7 @@ class Experiment:
     def done_curves(self) -> pd.DataFrame:
         """Curves of the seeds that did not diverge, each with its run's facet."""
         facets = self.table.assign(facet=self.facet(self.table))[["run", "facet"]]
-        done = self.curves[self.curves["status"] == "done"]
-        return done.merge(facets.drop_duplicates(), on="run")
+        return done(self.curves).merge(facets.drop_duplicates(), on="run")
 
     @functools.cached_property
     def _by_run(self) -> pd.DataFrame:  # every figure's panels ask for it, once per facet
@@ -68,132 +61,3 @@ class Experiment:
         notes = [f"{status} {r['pair']} {int(r[status])}/{int(r['seeds'])}"
                  for _, r in rows.iterrows() for status in ("diverged", "failed") if r[status]]
         return "; ".join(notes)
-
-
-ACCURACY = Metric("test/accuracy", "test accuracy", bounds=(0, 1))
-TEST_CE = Metric("test/ce", "test cross-entropy (nats)", log=True)
-TEST_MSE = Metric("test/mse", "test squared error ½Σ(a-y)²", log=True,
-                  own_axis=lambda pair: style.family(pair) == "rescaled square",
-                  own_label="rescaled loss (targets M), right axis")
-GRAD_Z = Metric("output/grad_z_abs_mean", "mean |∂ℓ/∂z|", log=True)
-SATURATED = Metric("output/saturated_fraction", "saturated outputs", bounds=(0, 1))
-SATURATED_WRONG = Metric("output/saturated_wrong_fraction", "saturated and wrong outputs",
-                         bounds=(0, 1))
-
-
-def _grid(exp: Experiment, curves: pd.DataFrame, metrics: list[Metric]) -> list[list[Panel]]:
-    """One row per metric that was logged, one column per facet (the first row's titles say
-    which pairs diverged there)."""
-    facets = sorted(curves["facet"].unique(), key=_natural)
-    rows = []
-    for metric in (m for m in metrics if m.column in curves and curves[m.column].notna().any()):
-        rows.append([Panel(f if not rows else "", curves[curves["facet"] == f], metric,
-                           exp.diverged_in(f) if not rows else "") for f in facets])
-    return rows
-
-
-def _layers(exp: Experiment, curves: pd.DataFrame) -> list[list[Panel]]:
-    """Gradient-norm panels: a row per layer and a column per facet when every facet has the
-    same layers; else one row of (facet, layer) panels, so that no panel is empty."""
-    layers = sorted((c for c in curves if c.startswith("grad_norm/") and c.endswith(".weight")),
-                    key=lambda c: (c.endswith("output.weight"), c))
-    facets = sorted(curves["facet"].unique(), key=_natural)
-    has = {f: [c for c in layers if curves.loc[curves["facet"] == f, c].notna().any()]
-           for f in facets}
-
-    def metric(c: str) -> Metric:
-        return Metric(c, f"‖∂L/∂W‖ {c.split('/')[1].split('.')[0]}", log=True)
-
-    if all(has[f] == layers for f in facets):
-        return [[Panel(f if i == 0 else "", curves[curves["facet"] == f], metric(c),
-                       exp.diverged_in(f) if i == 0 else "") for f in facets]
-                for i, c in enumerate(layers)]
-    return [[Panel(f"{f}: {c.split('/')[1].split('.')[0]}", curves[curves["facet"] == f],
-                   metric(c), exp.diverged_in(f)) for f in facets for c in has[f]]]
-
-
-def _natural(label: str) -> tuple:
-    """Sort "init_scale=3" before "init_scale=10": numbers compare as numbers."""
-    parts = []
-    for part in label.split(", "):
-        value = part.rpartition("=")[2]
-        try:
-            parts.append((0, float(value), ""))
-        except ValueError:
-            parts.append((1, 0.0, value))
-    return tuple(parts)
-
-
-def standard(doc: Document, exp: Experiment) -> str:
-    """Curves, gradients, saturation, steps to target, paired ratios and final accuracy."""
-    name, cols, curves = exp.name, exp.labels, exp.done_curves()
-    status = exp.table["status"].value_counts()
-    left_out = tables.left_out(exp.table, cols)
-    doc.text(f"{exp.table['run'].nunique()} configurations, {len(exp.table)} seeds: "
-             + ", ".join(f"{status.get(s, 0)} {s}" for s in ("done", "diverged", "failed")
-                         if status.get(s, 0) or s == "done")
-             + ". Means, bands and intervals are over the seeds that finished without "
-             "diverging (95 % Student-t)." + (f" {left_out}" if left_out else ""))
-    first = curves.loc[curves["step"] > 0, "step"].min() if len(curves) else None
-    steps = (f"x: mini-batch updates, on a log scale from step {first:g} on"
-             if first else "x: mini-batch updates")
-    note = f" {left_out}" if left_out else ""
-    rescaled = any(map(TEST_MSE.own_axis, exp.table["pair"]))
-    doc.figure(plots.panels_figure(_grid(exp, curves, [ACCURACY, TEST_CE, TEST_MSE]), "step",
-                                   "mini-batch updates", first), f"{name}_accuracy_step",
-               f"{name}: test accuracy, and the cross-entropy and squared error of the model "
-               f"whatever loss trains it (on log scales), mean over seeds with 95 % band; {steps}."
-               + (" The rescaled loss's squared error (its targets are M, not 1) is drawn "
-                  "against the right-hand axis." if rescaled else "")
-               + note)
-    doc.figure(plots.panels_figure(_layers(exp, curves), "step", "mini-batch updates", first),
-               f"{name}_grad_norm", f"{name}: L2 norm of the gradient of each layer's weights "
-               f"(geometric mean over seeds with 95 % band, log scale): how much signal reaches "
-               f"each layer; {steps}.{note}")
-    doc.figure(plots.panels_figure(_grid(exp, curves, [GRAD_Z, SATURATED, SATURATED_WRONG]),
-                                   "step", "mini-batch updates", first), f"{name}_output",
-               f"{name}: mean |∂ℓ/∂z| at the output pre-activation; \"saturated\": the share of "
-               "output units with ∂a/∂z < 0.01, right or wrong (a unit trained to be "
-               "confidently right counts); \"saturated and wrong\": those also on the wrong side "
-               "of ½ from their target, the units squared error can hardly correct (a linear "
-               f"head never saturates); {steps}.{note}")
-    target = exp.target
-    shown, numbers = tables.steps_to_target(exp.table, cols, target)
-    doc.table(shown, numbers, f"{name}_steps_to_target",
-              f"Steps to {target} test accuracy: mean [95 % interval] over the seeds that "
-              "reached it")
-    rows = aggregate.by_run(exp.table, "steps_to_target")
-    doc.figure(plots.bars(rows, cols, f"mini-batch updates to {target} test accuracy"),
-               f"{name}_steps_to_target", f"{name}: mini-batch updates until test accuracy "
-               f"first reaches {target}, mean and 95 % interval over the seeds that reached "
-               f"it; a run without a bar says how many seeds reached it or diverged.{note}")
-    ratio = tables.paired_ratio(exp.table, cols)
-    if ratio is not None:
-        doc.table(*ratio, f"{name}_paired_ratio", "Steps to target of squared error over "
-                  "those of cross-entropy, per seed (same head, seed, start and batches; > 1: "
-                  "squared error is slower), over the seeds where both reached it")
-    shown, numbers = tables.final_accuracy(exp.table, cols)
-    doc.table(shown, numbers, f"{name}_final_accuracy", "Final test accuracy: mean [95 % "
-              "interval] over the seeds that did not diverge")
-    return _ratio_answer(exp)
-
-
-def _ratio_answer(exp: Experiment) -> str:
-    """"Yes/No/Partly: ..." from the paired ratios of the experiment."""
-    rows = aggregate.paired_ratio(exp.table)
-    if rows.empty:
-        return "no cross-entropy and squared-error runs to compare."
-    cols = [c for c in exp.labels if c in rows]
-    parts, slower = [], 0
-    for _, r in rows.iterrows():
-        where = tables.label(r, cols)
-        what = (f"×{interval(r['mean'], r['ci_low'], r['ci_high'])}" if r["n"] else
-                f"no seed where both reached {exp.target}")
-        if 0 < r["n"] < r["seeds"]:
-            what += f" ({int(r['n'])}/{int(r['seeds'])} seeds)"
-        parts.append(f"{r['pair']}{f' ({where})' if where else ''} {what}")
-        slower += bool(r["n"] >= 2 and r["ci_low"] > 1)
-    verdict = "Yes" if slower == len(rows) else "No" if slower == 0 else "Partly"
-    return (f"{verdict}: squared error needed more updates to reach {exp.target} (interval "
-            f"above 1) in {slower} of {len(rows)} comparisons; steps of squared error over "
-            "cross-entropy, per seed: " + "; ".join(parts) + ".")

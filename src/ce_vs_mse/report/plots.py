@@ -210,6 +210,13 @@ def finish(fig, pairs, extra=(), bars: bool = False) -> None:
     fig.tight_layout(rect=(0, 0, 1, 1 - top / fig.get_figheight()))
 
 
+def errors(stats: pd.DataFrame):
+    """``yerr`` (or ``xerr``) from each row's mean to the ends of its 95 % interval
+    (columns mean, ci_low, ci_high), 0 where it has none (one seed, or no mean)."""
+    return np.nan_to_num(np.vstack([stats["mean"] - stats["ci_low"],
+                                    stats["ci_high"] - stats["mean"]]))
+
+
 def bars(rows: pd.DataFrame, labels: list[str], xlabel: str):
     """One horizontal bar per run (``rows`` from :func:`aggregate.by_run`): the mean and its
     interval in the pair's look; a run with no mean says why (not reached, diverged)."""
@@ -251,8 +258,7 @@ def sweep(panels: list[tuple[pd.DataFrame, str, str]], column: str, xlabel: str)
         missing = []
         for pair in style.order(df["pair"]):
             s = df[df["pair"] == pair].sort_values(column)
-            err = np.vstack([s["mean"] - s["ci_low"], s["ci_high"] - s["mean"]])
-            ax.errorbar(s[column], s["mean"], yerr=np.nan_to_num(err), marker=style.marker(pair),
+            ax.errorbar(s[column], s["mean"], yerr=errors(s), marker=style.marker(pair),
                         ms=4, capsize=2, lw=1.5, **style.line(pair))
             pairs.add(pair)
             for _, r in s[s["mean"].isna()].iterrows():  # no seed to average: say so

@@ -48,6 +48,12 @@ def split(pair: str) -> tuple[str, str]:
     return head, loss.partition("(")[0]
 
 
+def loss(pair: str) -> str:
+    """The loss of a pair without its options: ``sq_rescaled`` of
+    ``linear+sq_rescaled(k=1,M=15)``."""
+    return split(pair)[1]
+
+
 def family(pair: str) -> str | None:
     """The loss family of a pair (``cross-entropy`` for ``sigmoid+bce``); None for a loss that
     is not registered."""

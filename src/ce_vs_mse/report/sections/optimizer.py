@@ -1,0 +1,74 @@
+"""SGD, SGD with momentum and Adam: updates to the target per optimizer, and whether rescaling
+each parameter's step (Adam) cancels squared error's slowdown."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import LogLocator, NullFormatter
+
+from .. import aggregate, plots, style, tables
+from ..document import Document
+from ..experiment import Experiment
+from ..tables import cell
+from . import standard
+
+
+def _name(row) -> str:
+    if row["optimizer"] == "adam":
+        return f"Adam η={tables.value(row['lr'])}"
+    if row.get("momentum", 0):
+        return f"SGD+momentum {tables.value(row['momentum'])} η={tables.value(row['lr'])}"
+    return f"SGD η={tables.value(row['lr'])}"
+
+
+def _log_x(ax) -> None:
+    """A log x axis labelled 0.5, 1, 2, 5 (not 5×10⁻¹)."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(plots.PLAIN)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def draw(doc: Document, exp: Experiment) -> str:
+    standard.draw(doc, exp)
+    ratio = aggregate.paired_ratio(exp.table)
+    ratio = ratio.assign(name=ratio.apply(_name, axis=1))
+    steps = aggregate.by_run(exp.table, "steps_to_target")
+    steps = steps.assign(name=steps.apply(_name, axis=1))
+    names = list(dict.fromkeys(ratio["name"]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 2 + plots.LEGEND_INCHES))
+    y = np.arange(len(names))[::-1]
+    for k, pair in enumerate(style.order(steps["pair"])):
+        s = steps[steps["pair"] == pair].set_index("name").reindex(names)
+        axes[0].errorbar(s["mean"], y + 0.12 * (k - 0.5), xerr=plots.errors(s), ls="none",
+                         marker=style.marker(pair), capsize=2, color=style.colour(pair),
+                         label=style.TAG + pair)
+    r = ratio.set_index("name").reindex(names)
+    axes[1].errorbar(r["mean"], y, xerr=plots.errors(r), ls="none", marker="o", capsize=2,
+                     color="0.2")
+    axes[1].axvline(1, color="0.5", lw=1, ls="--")
+    for ax in axes:
+        ax.set_yticks(y, names, fontsize=8)
+        _log_x(ax)
+        ax.grid(axis="y", visible=False)
+    axes[1].set_yticklabels([])
+    axes[0].set_xlabel(f"mini-batch updates to {exp.target}")
+    axes[1].set_xlabel("squared error's updates / cross-entropy's, per seed")
+    plots.finish(fig, steps["pair"])
+    doc.figure(fig, "optimizer_ratio", f"optimizer: updates to {exp.target} per optimizer "
+               "(left) and their ratio, squared error over cross-entropy, per seed (right; 1: "
+               "as fast), mean and 95 % interval over seeds.")
+    parts, below = [], []
+    for name, row in r.iterrows():
+        parts.append(f"{name} ×{cell(row)}" if row["n"] else f"{name}: no seed where both "
+                     f"reached {exp.target}")
+        if row["n"] >= 2 and row["ci_low"] <= 1 + 0.25:
+            below.append(name)
+    adam = [n for n in below if n.startswith("Adam")]
+    verdict = ("Yes under Adam" if adam and len(below) < len(r) else
+               "No" if not below else "Yes under every optimizer" if len(below) == len(r)
+               else "Partly")
+    return (f"{verdict} (ratio's interval reaching down to 1.25 or less: "
+            f"{', '.join(below) or 'none'}). Steps to {exp.target} of squared error over "
+            "cross-entropy, per seed: " + "; ".join(parts) + ".")
