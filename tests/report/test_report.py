@@ -80,8 +80,11 @@ def test_paired_ratio_pairs_the_same_seed(runs):
     tiny = table[table["experiment"] == "tiny"].set_index(["pair", "seed"])["steps_to_target"]
     ratio = aggregate.paired_ratio(table[table["experiment"] == "tiny"])
     per_seed = [tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)] for s in range(3)]
-    assert ratio["n"].item() == 3
-    assert ratio["mean"].item() == pytest.approx(statistics.fmean(per_seed))
+    assert ratio["n"].item() == 3  # a geometric mean, its interval on the log ratio: above 0
+    assert ratio["mean"].item() == pytest.approx(statistics.geometric_mean(per_seed))
+    low, high = np.exp(aggregate.t_interval(np.log(per_seed)))
+    assert (ratio["ci_low"].item(), ratio["ci_high"].item()) == pytest.approx((low, high))
+    assert 0 < low < ratio["mean"].item() < high
 
 
 FIGURES: dict[str, object] = {}  # name -> figure, as the in-process build drew them
@@ -265,7 +268,9 @@ def test_diverged_seeds_are_counted_everywhere_and_never_averaged(runs, built):
     assert (row["n"], row["seeds"], row["diverged"]) == (len(done), n, d)
     text = (built / "a/REPORT.md").read_text()
     tiny = _section(text, "tiny")
-    assert f"| linear+mse | 0.085 | {number(row['mean'])} [" in tiny
+    # an interval only from MIN_SEEDS seeds or more
+    cell = f"| linear+mse | 0.085 | {number(row['mean'])}"
+    assert cell + (" [" if len(done) >= aggregate.MIN_SEEDS else " |") in tiny
     assert f"| {len(done)}/{n}, diverged {d}/{n} |" in tiny  # the final-accuracy row's seeds
     assert f"reached {int(done['steps_to_target'].notna().sum())}/{n}, diverged {d}/{n}" in tiny
     captions = [line for line in tiny.splitlines() if line.startswith("*tiny")]
@@ -338,7 +343,8 @@ def test_summary_answers_each_question_from_the_runs(runs, built, tmp_path):
         assert f"- **{name}**: *" in summary, name
     # the answer's numbers are the per-seed ratios of the runs ...
     tiny = _tiny(runs).set_index(["pair", "seed"])["steps_to_target"]
-    ratio = statistics.fmean(tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)] for s in range(3))
+    ratio = statistics.geometric_mean(tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)]
+                                      for s in range(3))
     line = next(x for x in summary.splitlines() if x.startswith("- **tiny**"))
     assert f"×{number(ratio)} [" in line
     # ... so changing a run changes the line
@@ -348,7 +354,7 @@ def test_summary_answers_each_question_from_the_runs(runs, built, tmp_path):
     summary_json = json.loads(path.read_text())
     summary_json["steps_to_target"] *= 3
     path.write_text(json.dumps(summary_json))
-    changed = statistics.fmean(
+    changed = statistics.geometric_mean(
         (3 if s == 0 else 1) * tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)]
         for s in range(3))
     text = report.build(copy, tmp_path / "report", workers=1, experiments="tiny").read_text()

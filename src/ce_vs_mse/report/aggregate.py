@@ -8,7 +8,11 @@ also kept in ``Runs.table`` (``status`` failed, no metrics), so that it is count
 
 Means and intervals are over the seeds with status ``done``: a ``diverged`` or ``failed``
 seed is counted (columns ``diverged``, ``failed`` of :func:`by_run`), never averaged in.
-Intervals are two-sided 95 % Student-t intervals over seeds: mean ± t(0.975, n-1)·s/√n.
+Intervals are two-sided 95 % Student-t intervals over seeds: mean ± t(0.975, n-1)·s/√n, and
+none from fewer than :data:`MIN_SEEDS` seeds (the count is still given). Step counts and
+ratios of them are positive and multiplicative: they are summarised on the log scale, as a
+geometric mean with the t-interval of the log values mapped back (:data:`LOG_COLUMNS`), so
+such an interval never goes below 0.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from ..store import summary as summaries
 from ..store.summary import RunSummary
 
 SQUARED = "mse"  # the loss every paired ratio compares: squared error over a log-loss
+MIN_SEEDS = 3  # an interval from fewer seeds says almost nothing (t(0.975, 1) = 12.7)
+LOG_COLUMNS = ("steps_to_target", "epochs_to_target", "val_steps_to_target")
 # The loss's options (loss, k, M): the pair label says them; they are not a comparison's axes.
 LOSS_PARAMS = tuple(name for name, key in PARAMS.items() if key.startswith("loss."))
 
@@ -43,13 +49,11 @@ class Runs:
 
 
 def t_interval(values, level: float = 0.95) -> tuple[float, float]:
-    """The mean's two-sided Student-t confidence interval; (nan, nan) for a single value,
-    which has none."""
+    """The mean's two-sided Student-t confidence interval; (nan, nan) from fewer than
+    :data:`MIN_SEEDS` values."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
-    if x.size == 0:
-        return (np.nan, np.nan)
-    if x.size < 2:
+    if x.size < MIN_SEEDS:
         return (np.nan, np.nan)
     mean, half = float(x.mean()), _half_width(x.std(ddof=1), x.size, level)
     return (mean - half, mean + half)
@@ -61,12 +65,18 @@ def _half_width(sd, n, level: float = 0.95):
     return stdtrit(n - 1, 0.5 + level / 2) * sd / np.sqrt(n)
 
 
-def mean_ci(values) -> dict[str, float]:
+def mean_ci(values, log: bool = False) -> dict[str, float]:
+    """``n`` (the values that are not NaN), their mean and its t-interval; with ``log``, the
+    geometric mean and the interval of the log values mapped back (positive values only)."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
+    if log:
+        x = np.log(x[x > 0])
     lo, hi = t_interval(x)
-    return {"n": int(x.size), "mean": float(x.mean()) if x.size else np.nan,
-            "ci_low": lo, "ci_high": hi}
+    mean = float(x.mean()) if x.size else np.nan
+    if log:
+        mean, lo, hi = np.exp([mean, lo, hi]).tolist()
+    return {"n": int(x.size), "mean": mean, "ci_low": lo, "ci_high": hi}
 
 
 def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> pd.DataFrame:
@@ -79,7 +89,7 @@ def bands(df: pd.DataFrame, keys: list[str], value: str, log: bool = False) -> p
         v = np.log(df[value])
     g = v.groupby([df[k] for k in keys], sort=True)
     out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
-    half = _half_width(out["sd"], out["n"].clip(lower=2)).where(out["n"] > 1, np.nan)
+    half = _half_width(out["sd"], out["n"].clip(lower=2)).where(out["n"] >= MIN_SEEDS, np.nan)
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
     if log:
         out[["mean", "ci_low", "ci_high"]] = np.exp(out[["mean", "ci_low", "ci_high"]])
@@ -208,15 +218,17 @@ def distinguishing(table: pd.DataFrame) -> list[str]:
 
 
 def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Mean and CI of ``column`` over the ``done`` seeds of each run, with the run's varying
-    params; ``n``: the seeds averaged (those where ``column`` is not NaN), ``seeds``: every
-    seed of the run, ``diverged`` and ``failed``: how many of them, left out of the mean."""
+    """Mean and CI of ``column`` over the ``done`` seeds of each run (geometric for the step
+    counts of :data:`LOG_COLUMNS`), with the run's varying params; ``n``: the seeds averaged
+    (those where ``column`` is not NaN), ``seeds``: every seed of the run, ``diverged`` and
+    ``failed``: how many of them, left out of the mean."""
     keys = ["experiment", "pair", *varying(table), "run"]
     out = []
     for key, group in table.groupby(keys, sort=True, dropna=False):
         status = group["status"]
         out.append({**dict(zip(keys, key, strict=True)),
-                    **mean_ci(group.loc[status == "done", column]), "seeds": len(group),
+                    **mean_ci(group.loc[status == "done", column], log=column in LOG_COLUMNS),
+                    "seeds": len(group),
                     "diverged": int((status == "diverged").sum()),
                     "failed": int((status == "failed").sum())})
     return pd.DataFrame(out)
@@ -224,8 +236,9 @@ def by_run(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def paired_ratio(table: pd.DataFrame, column: str = "steps_to_target") -> pd.DataFrame:
     """Per seed, ``column`` of squared error over that of each log-loss (cross-entropy, BCE:
-    ``log_loss`` in losses.LOSSES) on the same head with every other parameter equal; mean and
-    CI of the ratio over the seeds where both are ``done`` and have a value (``n``), of
+    ``log_loss`` in losses.LOSSES) on the same head with every other parameter equal; the
+    geometric mean of the ratio and its interval (on the log ratio) over the seeds where both
+    are ``done`` and have a value (``n``), of
     ``seeds`` seeds of both; ``diverged`` and ``failed``: the seeds where either did."""
     keys = ["experiment", "head", *varying(table), "seed"]
     mse = table[table["loss"] == SQUARED].set_index(keys)
@@ -244,6 +257,6 @@ def paired_ratio(table: pd.DataFrame, column: str = "steps_to_target") -> pd.Dat
             either = {status: int(((group["mse"] == status) | (group["ent"] == status)).sum())
                       for status in ("diverged", "failed")}
             out.append({**dict(zip(keys[:-1], key, strict=True)),
-                        "pair": f"{key[1]}+mse / {key[1]}+{loss}", **mean_ci(ratios),
+                        "pair": f"{key[1]}+mse / {key[1]}+{loss}", **mean_ci(ratios, log=True),
                         "seeds": len(group), **either})
     return pd.DataFrame(out)

@@ -37,8 +37,9 @@ def best(rows: pd.DataFrame, largest: bool = True):
 def ratio(table: pd.DataFrame, slow_run: str, fast_run: str,
           column: str = "steps_to_target") -> dict:
     """Per seed, ``column`` of run ``slow_run`` over that of ``fast_run`` (the same seeds,
-    both done with a value); mean and interval of the ratio, ``n`` the seeds it stands on."""
+    both done with a value); geometric mean and interval of the ratio (on the log ratio),
+    ``n`` the seeds it stands on."""
     a, b = (done(table[table["run"] == r]).set_index("seed")[column] for r in
             (slow_run, fast_run))
     both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
-    return aggregate.mean_ci(both["a"] / both["b"])
+    return aggregate.mean_ci(both["a"] / both["b"], log=True)

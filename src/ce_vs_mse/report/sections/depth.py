@@ -35,7 +35,8 @@ def draw(doc: Document, exp: Experiment) -> str:
             one = runs[np.isclose(runs["lr"], shared)].iloc[0]
             for which, r in (("shared η", one), ("best η", best)):
                 of_run = at[at["run"] == r["run"]]
-                steps = aggregate.mean_ci(seeds.done(of_run)["steps_to_target"].dropna())
+                steps = aggregate.mean_ci(seeds.done(of_run)["steps_to_target"].dropna(),
+                                          log=True)
                 rows.append({"depth": d, "pair": pair, "which": which, "lr": r["lr"],
                              "run": r["run"], "acc": r, "steps": steps,
                              "reached": f"{steps['n']}/{len(of_run)}"})
