@@ -1,13 +1,15 @@
 """The mechanism factor r = ‖∂ℓ_sq/∂z‖ / ‖∂ℓ_ce/∂z‖ (losses.gradient_ratio): its uniform-output
 value against the closed form, autograd's gradients on random outputs, saturation on
-confidently wrong outputs."""
+confidently wrong outputs, and the columns a real run logs."""
 
 import math
 
 import pytest
 import torch
+from conftest import read_metrics
 
 from ce_vs_mse.core import calibration, losses
+from ce_vs_mse.train import runner
 
 
 def _autograd_ratio(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
@@ -94,3 +96,26 @@ def test_undefined_on_a_linear_head_and_for_an_exact_fit():
     fit = torch.tensor([[200.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     ratio = losses.gradient_ratio(fit, torch.tensor([0, 0]), "softmax")
     assert math.isnan(ratio[0].item()) and ratio[1].item() == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("overrides,reference", [
+    (["dataset=digits", "loss=ce"], 0.1),  # softmax, 10 classes
+    (["dataset=breast_cancer", "loss=bce"], 0.25),  # one sigmoid unit
+    (["dataset=digits", "loss=mse", "model.head=linear", "optimizer.lr=0.05"], math.nan)])
+def test_a_real_run_logs_the_ratio_and_its_reference_at_every_evaluation(make_cfg, overrides,
+                                                                          reference):
+    run_dir = runner.run(make_cfg(*overrides, "model=logreg", "trainer.epochs=1")).run_dirs[0]
+    m = read_metrics(run_dir)
+    evaluated = m.dropna(subset=["test/accuracy"])
+    columns = [f"{s}/grad_ratio{q}" for s in ("train", "test") for q in ("", "_q10")]
+    assert set(columns) <= set(m.columns) and len(evaluated) > 5
+    assert not any(c.startswith("val/") for c in m.columns)  # no validation split asked for
+    if math.isnan(reference):  # the same columns, NaN in them
+        assert evaluated[[*columns, "grad_ratio_uniform"]].isna().all().all()
+        return
+    assert (evaluated["grad_ratio_uniform"] == reference).all()
+    ratios = evaluated[columns]
+    assert ratios.notna().all().all() and (ratios > 0).all().all()
+    assert (evaluated["test/grad_ratio_q10"] <= evaluated["test/grad_ratio"]).all()
+    # a fresh logistic regression's outputs are near uniform: near the reference at step 0
+    assert evaluated["test/grad_ratio"].iloc[0] == pytest.approx(reference, rel=0.5)
