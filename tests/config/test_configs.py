@@ -112,6 +112,19 @@ BAD = [
     (["dataset.noise_seed=-1"], "dataset.noise_seed=-1 must be >= 0"),
     (["dataset=neuron", "dataset.label_noise=0.1"],
      "dataset.label_noise=0.1 cannot apply to dataset=neuron"),
+    # the validation split: a share of the training split, on a dataset that load() splits
+    (["dataset.val_fraction=1"], r"dataset.val_fraction=1.0 must be in \[0, 1\)"),
+    (["dataset.val_fraction=-0.1"], r"dataset.val_fraction=-0.1 must be in \[0, 1\)"),
+    (["dataset.val_fraction=nan"], "dataset.val_fraction=nan must be a finite number"),
+    (["dataset.val_fraction=0.001"],
+     "dataset.val_fraction=0.001 leaves 2 validation examples and 1435 training examples of "
+     "digits's 1437 training examples; each split needs one of each of its 10 classes"),
+    (["dataset.val_fraction=0.999"], "dataset.val_fraction=0.999 leaves 1436 validation "
+     "examples and 1 training"),
+    (["dataset=neuron", "dataset.val_fraction=0.2"],
+     "dataset.val_fraction=0.2 cannot apply to dataset=neuron: its examples are also its test"),
+    (["dataset=mnist", "dataset.val_fraction=0.1"],
+     "dataset.val_fraction=0.1 cannot apply to dataset=mnist: its official training split"),
 ]
 
 

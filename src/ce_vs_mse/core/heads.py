@@ -33,14 +33,18 @@ def output(z: torch.Tensor, head: str) -> torch.Tensor:
     raise ValueError(f"head={head!r}; choose one of: {', '.join(HEADS)}")
 
 
-def backward(z: torch.Tensor, head: str, upstream: torch.Tensor) -> torch.Tensor:
+def backward(z: torch.Tensor, head: str, upstream: torch.Tensor,
+             a: torch.Tensor | None = None) -> torch.Tensor:
     """The chain rule through the head, in closed form: ∂ℓ/∂z from ∂ℓ/∂a (``upstream``, g).
 
     sigmoid: g_k σ'(z_k) = g_k a_k (1 - a_k)
     softmax: Σ_j g_j ∂p_j/∂z_k = p_k (g_k - Σ_j g_j p_j)
     linear:  g
+
+    ``a``: the output :func:`output` gives for z, when the caller already has it (the
+    evaluation's written-out softmax), so that it is not computed again.
     """
-    a = output(z, head)
+    a = output(z, head) if a is None else a
     if head == "sigmoid":
         return upstream * a * (1 - a)
     if head == "softmax":

@@ -13,11 +13,13 @@ so a saturated output gives a large finite loss, never inf or NaN.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch.linalg import vector_norm
 
 from . import heads
 
@@ -102,9 +104,10 @@ def register(loss: Loss) -> Loss:
     return loss
 
 
-def _error(z: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
-    """a - y: the head's output minus the target."""
-    return heads.output(z, head) - targets(y, z)
+def _error(z: torch.Tensor, y: torch.Tensor, head: str,
+           a: torch.Tensor | None = None) -> torch.Tensor:
+    """a - y: the head's output minus the target (``a``: the head's output, if already known)."""
+    return (heads.output(z, head) if a is None else a) - targets(y, z)
 
 
 def _fused_cross_entropy(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -209,3 +212,46 @@ def grad_wrt_z(loss: str, head: str, z: torch.Tensor, y: torch.Tensor,
     if head not in entry.heads:
         raise ValueError(f"no closed form for head={head!r} with loss={loss!r}")
     return entry.grad_z(z, y, head, k, M)
+
+
+# The log-loss of each head that has one, whose gradient squared error's is measured against.
+LOG_LOSS = {"softmax": "ce", "sigmoid": "bce"}
+
+
+def gradient_ratio(z: torch.Tensor, y: torch.Tensor, head: str,
+                   a: torch.Tensor | None = None) -> torch.Tensor:
+    """The mechanism factor of each example, r = ‖∂ℓ_sq/∂z‖₂ / ‖∂ℓ_ce/∂z‖₂ at outputs z
+    (..., B, K) with labels y (..., B): shape (..., B), dimensionless.
+
+    ℓ_sq is squared error through the head (``mse``) and ℓ_ce the head's log-loss
+    (:data:`LOG_LOSS`), with their closed forms in :data:`LOSSES`: ∂ℓ_ce/∂z = e = a - y and
+    ∂ℓ_sq/∂z = heads.backward(e), i.e. J(p) e for softmax and e σ'(z) for sigmoid units. So r
+    is the share of cross-entropy's step that squared error takes at these outputs: at a
+    uniform output :func:`uniform_gradient_ratio` (1/K, ¼) whatever the label, a step-size
+    effect; far below it the head saturates (confidently wrong outputs). (It can exceed it
+    too: a softmax split between the true class and one other.)
+
+    NaN where it is not defined: on a linear head (no log-loss), and for an example fit
+    exactly (‖e‖ = 0: both gradients are 0). ``a``: head(z), when the caller has it.
+
+    Built from the pieces those entries' ``grad_z`` are made of (``_error``,
+    ``heads.backward``; tests/core/test_gradient_ratio.py holds it to :func:`grad_wrt_z` and
+    to autograd), not by calling :func:`grad_wrt_z` twice: that computes the softmax three
+    times with torch's slow CPU kernel (heads.shifted_exp), 1.5× a whole evaluation on digits,
+    where handing in the evaluation's own probabilities costs a tenth of that."""
+    if head not in LOG_LOSS:
+        return z.new_full(z.shape[:-1], math.nan)
+    a = heads.output(z, head) if a is None else a
+    error = _error(z, y, head, a)  # ∂ℓ_ce/∂z: the grad_z of LOSSES["ce"] and LOSSES["bce"]
+    ce = vector_norm(error, dim=-1)
+    sq = vector_norm(heads.backward(z, head, error, a), dim=-1)  # LOSSES["mse"]'s grad_z
+    return torch.where(ce > 0, sq / ce, math.nan)
+
+
+def uniform_gradient_ratio(head: str, units: int) -> float:
+    """:func:`gradient_ratio` at a uniform output (z = 0, about a fresh network's), whatever
+    the label: 1/K for a softmax of K = ``units`` classes (J(p) = (I - 11ᵀ/K)/K at p = 1/K, and
+    p - y sums to 0), ¼ for sigmoid units (σ'(0) = ¼), NaN for a linear head."""
+    if head == "softmax":
+        return 1 / units
+    return 0.25 if head == "sigmoid" else math.nan

@@ -33,7 +33,8 @@ IN_READABLE_NAME = ("dataset.name", "model.name", "model.hidden", "model.head", 
 # Keys of how a run is measured rather than what it trains: in the hash, not in the name.
 NOT_READABLE = ("trainer.per_decade", "trainer.log_every", "trainer.eval_every",
                 "trainer.eval_train_max", "trainer.target_accuracy",
-                "dataset.standardize", "dataset.test_fraction", "dataset.split_seed")
+                "dataset.standardize", "dataset.test_fraction", "dataset.split_seed",
+                "dataset.val_fraction")
 MAX_LEAF = 100  # characters of key=value in a folder name; the hash still tells them apart
 
 

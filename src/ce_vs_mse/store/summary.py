@@ -47,6 +47,9 @@ class RunSummary:
     target_accuracy: float | None = None
     steps_to_target: int | None = None
     epochs_to_target: int | None = None
+    # the first step whose *validation* accuracy reached the target (dataset.val_fraction);
+    # None when never, or without a validation split (and in summaries written before it)
+    val_steps_to_target: int | None = None
     diverged_at_step: int | None = None
     final: dict = field(default_factory=dict)  # tag -> the last logged value
     reliability: dict | None = None  # the test split's diagram (core.calibration.reliability)
@@ -87,7 +90,7 @@ _FINISHED = {"final": (dict,), "steps": _INT, "target_accuracy": _NUM,
 _OPTIONAL = {"logging": (dict,), "overrides": (list,), "provenance": (dict, *_NONE),
              "wall_time_s": (*_NUM, *_NONE), "replicas_in_lockstep": (*_INT, *_NONE),
              "device": (*_STR, *_NONE), "files": (dict, *_NONE),
-             "reliability": (dict, *_NONE)}
+             "reliability": (dict, *_NONE), "val_steps_to_target": (*_INT, *_NONE)}
 
 
 def _is_diagram(value: Any) -> bool:

@@ -66,11 +66,17 @@ METRICS = (("test/accuracy", "final test accuracy"), (STEPS_TO_TARGET, "steps to
 # matches (each selected run is one line: CE against MSE on one chart), in this order. The
 # output layer comes first, so that logistic regression's layout ([output]) and an MLP's
 # ([output, layer1, ...]) merge in the same order whichever run TensorBoard reads first.
+# The validation split's tags (dataset.val_fraction) come between test's and train's.
 CATEGORIES = (
-    ("accuracy", ("test/accuracy", "train/accuracy")),
-    ("evaluation cross-entropy", ("test/ce", "train/ce")),
-    ("evaluation squared error", ("test/mse", "train/mse")),
-    ("calibration (ECE, Brier)", ("test/ece", "test/brier", "train/ece", "train/brier")),
+    ("accuracy", ("test/accuracy", "val/accuracy", "train/accuracy")),
+    ("evaluation cross-entropy", ("test/ce", "val/ce", "train/ce")),
+    ("evaluation squared error", ("test/mse", "val/mse", "train/mse")),
+    ("calibration (ECE, Brier)", ("test/ece", "test/brier", "val/ece", "val/brier", "train/ece",
+                                  "train/brier")),
+    ("gradient ratio: squared error's |dL/dz| over cross-entropy's (mean, 10th percentile; "
+     "at a uniform output 1/K for softmax, 1/4 for sigmoid; below it: saturation)",
+     ("test/grad_ratio", "test/grad_ratio_q10", "val/grad_ratio", "val/grad_ratio_q10",
+      "train/grad_ratio", "train/grad_ratio_q10", "grad_ratio_uniform")),
     ("gradient norm per layer", (r"grad_norm/output\..*", r"grad_norm/.*")),
     ("|dL/dz| and saturation", (r"output/.*",)),
 )

@@ -205,7 +205,7 @@ def _train_group(plan: plans.Plan, data, device: torch.device, todo: list[int], 
     """Train the seeds ``todo`` in lockstep and write their summaries."""
     run_dirs = [plan.seed_dir(s) for s in todo]
     model = plan.build_model(todo).to(device)
-    rec = recorder.Recorder(run_dirs, trainer.metric_names(model))
+    rec = recorder.Recorder(run_dirs, trainer.metric_names(model, data))
     origin = provenance.collect()
     start = time.perf_counter()
     try:
@@ -228,7 +228,7 @@ def _train_group(plan: plans.Plan, data, device: torch.device, todo: list[int], 
         plan.summary(
             s, status, diverged_at_step=out.diverged_at, steps=outcome.steps,
             target_accuracy=plan.trainer.target_accuracy, steps_to_target=reached[0],
-            epochs_to_target=reached[1], final=out.final,
+            epochs_to_target=reached[1], val_steps_to_target=out.val_reached, final=out.final,
             reliability=diagram if status == "done" else None, logging=plan.logging,
             overrides=list(plan.overrides), provenance=origin, wall_time_s=round(wall, 3),
             replicas_in_lockstep=len(todo), device=str(device),

@@ -13,10 +13,12 @@ step's update), per-parameter gradient L2 norms, mean |∂ℓ/∂z| at the outpu
 (per example, i.e. the batch-mean gradient times the batch size), the share of saturated
 output units (∂a/∂z < 0.01), the share of output units that are saturated *and* on the wrong
 side of ½ from their one-hot target (:func:`ce_vs_mse.heads.wrong_side`; 0 for a linear head,
-which never saturates) and the learning rate, also every ``log_every`` steps; accuracy and
-evaluation CE and MSE on the test split and on (up to ``eval_train_max`` examples of) the
-training split, at step 0 and also every ``eval_every`` steps; gradient histograms every
-``hist_every_epochs`` epochs and at the last (0, the default: none).
+which never saturates) and the learning rate, also every ``log_every`` steps; accuracy,
+evaluation CE and MSE, ECE, Brier score and the gradient ratio (:func:`evaluate`) on the test
+split, on the validation split when the data has one (``dataset.val_fraction``) and on (up to
+``eval_train_max`` examples of) the training split, at step 0 and also every ``eval_every``
+steps; gradient histograms every ``hist_every_epochs`` epochs and at the last (0, the
+default: none).
 
 A replica has *diverged* when its logged training loss is non-finite or above
 ``DIVERGENCE_FACTOR`` times the loss of its first mini-batch (before any update, the
@@ -41,15 +43,18 @@ from .plan import Plan
 from .recorder import Recorder
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
+RATIO_QUANTILE = 0.1  # <split>/grad_ratio_q10: this quantile of the examples' gradient ratio
 DIVERGENCE_FACTOR = 100.0  # a training loss this many times the untrained one has diverged
 
 
 @dataclass
 class ReplicaOutcome:
     """One replica's result: the first (step, epoch) whose test accuracy reached the target,
-    the step at which it diverged, and the last logged value of every tag."""
+    the first step whose validation accuracy did (None without a validation split), the step
+    at which it diverged, and the last logged value of every tag."""
 
     reached: tuple[int, int] | None = None
+    val_reached: int | None = None
     diverged_at: int | None = None
     final: dict[str, float] = field(default_factory=dict)
 
@@ -77,6 +82,9 @@ class _Watch:
             acc = row.get("test/accuracy")
             if acc is not None and out.reached is None and acc >= self.target:
                 out.reached = (step, epoch)
+            val_acc = row.get("val/accuracy")
+            if val_acc is not None and out.val_reached is None and val_acc >= self.target:
+                out.val_reached = step
             loss = row.get("train/loss")
             if loss is None:
                 continue
@@ -98,21 +106,34 @@ def _parameters(model: ReplicaMLP, prefix: str):
     return [(f"{prefix}/{name.removeprefix('layers.')}", p) for name, p in model.named_parameters()]
 
 
-def metric_names(model: ReplicaMLP) -> list[str]:
-    """Every scalar tag a run logs, in column order of metrics.csv."""
-    evals = [f"{split}/{m}" for split in ("train", "test")
-             for m in ("accuracy", "ce", "mse", "ece", "brier")]
+def split_names(data: Data | None) -> tuple[str, ...]:
+    """The splits every evaluation measures: train and test, and val when ``data`` has one."""
+    has_val = data is not None and data.x_val is not None
+    return ("train", "val", "test") if has_val else ("train", "test")
+
+
+def metric_names(model: ReplicaMLP, data: Data | None = None) -> list[str]:
+    """Every scalar tag a run logs, in column order of metrics.csv (``val/`` tags only when
+    ``data`` has a validation split)."""
+    evals = [f"{split}/{m}" for split in split_names(data)
+             for m in ("accuracy", "ce", "mse", "ece", "brier", "grad_ratio", "grad_ratio_q10")]
     grads = [tag for tag, _ in _parameters(model, "grad_norm")]
-    return ["train/loss", *evals, *grads, "output/grad_z_abs_mean", "output/saturated_fraction",
-            "output/saturated_wrong_fraction", "lr"]
+    return ["train/loss", *evals, "grad_ratio_uniform", *grads, "output/grad_z_abs_mean",
+            "output/saturated_fraction", "output/saturated_wrong_fraction", "lr"]
 
 
 @torch.no_grad()
 def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
              splits: dict[str, slice]) -> dict[str, torch.Tensor]:
-    """Accuracy, evaluation CE and MSE, Brier score and expected calibration error (ECE) of
-    every replica on each split (a slice of x (N, D) and y (N,)), from one forward pass over
-    x; tensors of shape (R,) named ``<split>/<metric>``."""
+    """Accuracy, evaluation CE and MSE, Brier score, expected calibration error (ECE) and the
+    gradient ratio of every replica on each split (a slice of x (N, D) and y (N,)), from one
+    forward pass over x; tensors of shape (R,) named ``<split>/<metric>``, and the ratio's
+    uniform-output value ``grad_ratio_uniform``, a float.
+
+    The gradient ratio (:func:`ce_vs_mse.core.losses.gradient_ratio`): squared error's
+    ‖∂ℓ/∂z‖ over cross-entropy's at the current outputs, per example; ``grad_ratio`` is its
+    mean over the split's examples, ``grad_ratio_q10`` its 10th percentile (both leave out
+    examples fit exactly, which have none; NaN on a linear head)."""
     z = model(x)  # (R, N, K)
     y = y.expand(z.shape[0], -1)
     correct = (predict(z) == y).float()  # (R, N)
@@ -125,6 +146,12 @@ def evaluate(model: ReplicaMLP, head: str, x: torch.Tensor, y: torch.Tensor,
     for split, rows in splits.items():  # ECE bins each split's examples: no per-example mean
         values[f"{split}/ece"] = calibration.expected_calibration_error(confidence[:, rows],
                                                                         correct[:, rows])
+    # a softmax head's output is p, written out above: not computed again (heads.shifted_exp)
+    ratio = losses.gradient_ratio(z, y, head, p if head == "softmax" else None)  # (R, N)
+    for split, rows in splits.items():
+        values[f"{split}/grad_ratio"] = ratio[:, rows].nanmean(-1)
+        values[f"{split}/grad_ratio_q10"] = ratio[:, rows].nanquantile(RATIO_QUANTILE, dim=-1)
+    values["grad_ratio_uniform"] = losses.uniform_gradient_ratio(head, z.shape[-1])
     return values
 
 
@@ -162,15 +189,20 @@ def train(model: ReplicaMLP, plan: Plan, data: Data, seeds: list[int],
     hist_every, epochs = trainer_cfg.hist_every_epochs, trainer_cfg.epochs
 
     n_eval = trainer_cfg.eval_train_max or n_train  # a fixed subset: the first n_eval examples
-    x_eval = torch.cat([data.x_train[:n_eval], data.x_test])  # both splits in one forward pass
-    y_eval = torch.cat([data.y_train[:n_eval], data.y_test])
-    splits = {"train": slice(0, min(n_eval, n_train)), "test": slice(min(n_eval, n_train), None)}
+    parts = {"train": (data.x_train[:n_eval], data.y_train[:n_eval]),
+             "val": (data.x_val, data.y_val), "test": (data.x_test, data.y_test)}
+    parts = {split: parts[split] for split in split_names(data)}
+    x_eval = torch.cat([x for x, _ in parts.values()])  # every split in one forward pass
+    y_eval = torch.cat([y for _, y in parts.values()])
+    rows, start = {}, 0  # each split's rows of x_eval
+    for split, (_, y) in parts.items():
+        rows[split], start = slice(start, start + len(y)), start + len(y)
 
-    def evaluate_both() -> dict[str, torch.Tensor]:
-        return evaluate(model, head, x_eval, y_eval, splits)
+    def evaluate_all() -> dict[str, torch.Tensor]:
+        return evaluate(model, head, x_eval, y_eval, rows)
 
     watch = _Watch(len(seeds), trainer_cfg.target_accuracy, recorder)
-    watch.log(0, 0, evaluate_both())
+    watch.log(0, 0, evaluate_all())
     step = 0
     bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=plan.name, disable=None,
                leave=False)
@@ -196,7 +228,7 @@ def train(model: ReplicaMLP, plan: Plan, data: Data, seeds: list[int],
             if scalars_now:
                 values |= _training_scalars(model, z, y, bound, optimizer)
             if when.evaluation(step):
-                values |= evaluate_both()
+                values |= evaluate_all()
             if values:
                 watch.log(step, epoch, values)
                 if watch.all_diverged:
