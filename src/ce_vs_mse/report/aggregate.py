@@ -120,6 +120,7 @@ def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
     row = {**_identity(s, run_dir, root),
            "steps_to_target": s.steps_to_target, "epochs_to_target": s.epochs_to_target,
            "diverged_at_step": s.diverged_at_step, "target_accuracy": s.target_accuracy,
+           "val_steps_to_target": s.val_steps_to_target,
            **{f"final {k}": v for k, v in s.final.items()},
            "overrides": tuple(s.overrides), "reliability": _diagram(s.reliability),
            **_trained_with(s.provenance)}
