@@ -55,7 +55,9 @@ def choices() -> dict[str, tuple[str, ...]]:
             "activation": schema.ACTIVATIONS, "init": tuple(models.INITS)}
 
 
-TEXT = ("hidden",)  # free text (a list of sizes, e.g. "[32]"); every other one is a number
+# free text: a list of sizes (e.g. "[32]"), an option that may be unset ("None"); every other
+# one is a number
+TEXT = ("hidden", "train_limit")
 ORDER = FIRST + tuple(p for p in schema.PARAMS if p not in FIRST)
 
 # The HParams table's metrics: the last value of each tag in the run.
@@ -128,8 +130,6 @@ def session_start(params: dict) -> Summary:
     discrete = choices()
     for param in ORDER:
         value = params[param]
-        if value is None:  # an option left unset (dataset.train_limit): a blank cell
-            continue
         if param in discrete or param in TEXT:
             start.hparams[hparam_name(param)].string_value = str(value)
         else:
