@@ -75,8 +75,9 @@ def runs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("settings") / "runs"
     for pair in ("softmax_ce", "softmax_mse"):
         for noise in (0.0, 0.4):
-            _run(root, "label_noise", f"pair={pair}", f"dataset.label_noise={noise}",
-                 "model.hidden=[16]", *TINY)
+            for lr in (0.5, 2):
+                _run(root, "label_noise", f"pair={pair}", f"dataset.label_noise={noise}",
+                     f"optimizer.lr={lr}", "model.hidden=[16]", *TINY)
         for hidden in ("[8]", "[8,8]"):
             for lr in (0.5, 2):
                 _run(root, "depth", f"pair={pair}", f"model.hidden={hidden}",
@@ -127,16 +128,19 @@ def test_every_new_section_is_drawn_with_its_figures_and_tables(built):
         assert len(pd.read_csv(built / "tables" / f"{table}.csv")) > 0, table
 
 
-def test_label_noise_table_is_each_seeds_best_and_final_test_accuracy(runs, built):
+def test_label_noise_table_is_each_seeds_best_and_final_test_accuracy_at_every_eta(runs,
+                                                                                   built):
     table = pd.read_csv(built / "tables" / "label_noise.csv")
     s = _summaries(runs, "label_noise")
-    for (noise, loss), group in s.groupby(["label_noise", "loss"]):
+    assert len(table) == s.groupby(["label_noise", "loss", "lr"]).ngroups == 8
+    for (noise, loss, lr), group in s.groupby(["label_noise", "loss", "lr"]):
         best, final = [], []
         for d in group["dir"]:
             acc = pd.read_csv(d / "metrics.csv")["test/accuracy"].dropna()
             best.append(acc.max())
             final.append(acc.iloc[-1])
-        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")]
+        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")
+                    & (table["lr"] == lr)]
         assert row["best_mean"].item() == pytest.approx(statistics.fmean(best), rel=SIG3)
         assert row["final_mean"].item() == pytest.approx(statistics.fmean(final), rel=SIG3)
         assert row["drop_mean"].item() == pytest.approx(
@@ -152,8 +156,10 @@ def test_calibration_comes_from_every_seeds_diagram_of_the_whole_test_split(runs
                                            strict=True)]
         assert sum(gaps) / n_test == pytest.approx(ece, abs=1e-5)  # the logged ECE, rebuilt
     table = pd.read_csv(built / "tables" / "calibration.csv")
-    for (noise, loss), group in s.groupby(["label_noise", "loss"]):
-        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")]
+    assert len(table) == 8
+    for (noise, loss, lr), group in s.groupby(["label_noise", "loss", "lr"]):
+        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")
+                    & (table["lr"] == lr)]
         assert row["ece_mean"].item() == pytest.approx(group["final test/ece"].mean(), rel=SIG3)
         over = [(sum(d["confidence_sum"]) - sum(d["correct"])) / n_test
                 for d in group["reliability"]]
