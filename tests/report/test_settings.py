@@ -2,8 +2,11 @@
 diagram every run records, and the depth, optimizer, label-noise, calibration and MNIST
 sections drawn from small real runs, their numbers recomputed here from the run files."""
 
+import dataclasses
 import json
 import math
+import re
+import shutil
 import statistics
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from ce_vs_mse import report
 from ce_vs_mse.config import tree as config_tree
 from ce_vs_mse.core import calibration
 from ce_vs_mse.core.models import ReplicaMLP
+from ce_vs_mse.report import noise_levels
 from ce_vs_mse.store import summary as summaries
 from ce_vs_mse.train import runner
 
@@ -75,8 +79,9 @@ def runs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("settings") / "runs"
     for pair in ("softmax_ce", "softmax_mse"):
         for noise in (0.0, 0.4):
-            _run(root, "label_noise", f"pair={pair}", f"dataset.label_noise={noise}",
-                 "model.hidden=[16]", *TINY)
+            for lr in (0.5, 2):
+                _run(root, "label_noise", f"pair={pair}", f"dataset.label_noise={noise}",
+                     f"optimizer.lr={lr}", "model.hidden=[16]", *TINY)
         for hidden in ("[8]", "[8,8]"):
             for lr in (0.5, 2):
                 _run(root, "depth", f"pair={pair}", f"model.hidden={hidden}",
@@ -127,16 +132,19 @@ def test_every_new_section_is_drawn_with_its_figures_and_tables(built):
         assert len(pd.read_csv(built / "tables" / f"{table}.csv")) > 0, table
 
 
-def test_label_noise_table_is_each_seeds_best_and_final_test_accuracy(runs, built):
+def test_label_noise_table_is_each_seeds_best_and_final_test_accuracy_at_every_eta(runs,
+                                                                                   built):
     table = pd.read_csv(built / "tables" / "label_noise.csv")
     s = _summaries(runs, "label_noise")
-    for (noise, loss), group in s.groupby(["label_noise", "loss"]):
+    assert len(table) == s.groupby(["label_noise", "loss", "lr"]).ngroups == 8
+    for (noise, loss, lr), group in s.groupby(["label_noise", "loss", "lr"]):
         best, final = [], []
         for d in group["dir"]:
             acc = pd.read_csv(d / "metrics.csv")["test/accuracy"].dropna()
             best.append(acc.max())
             final.append(acc.iloc[-1])
-        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")]
+        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")
+                    & (table["lr"] == lr)]
         assert row["best_mean"].item() == pytest.approx(statistics.fmean(best), rel=SIG3)
         assert row["final_mean"].item() == pytest.approx(statistics.fmean(final), rel=SIG3)
         assert row["drop_mean"].item() == pytest.approx(
@@ -152,8 +160,10 @@ def test_calibration_comes_from_every_seeds_diagram_of_the_whole_test_split(runs
                                            strict=True)]
         assert sum(gaps) / n_test == pytest.approx(ece, abs=1e-5)  # the logged ECE, rebuilt
     table = pd.read_csv(built / "tables" / "calibration.csv")
-    for (noise, loss), group in s.groupby(["label_noise", "loss"]):
-        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")]
+    assert len(table) == 8
+    for (noise, loss, lr), group in s.groupby(["label_noise", "loss", "lr"]):
+        row = table[(table["label_noise"] == noise) & (table["pair"] == f"softmax+{loss}")
+                    & (table["lr"] == lr)]
         assert row["ece_mean"].item() == pytest.approx(group["final test/ece"].mean(), rel=SIG3)
         over = [(sum(d["confidence_sum"]) - sum(d["correct"])) / n_test
                 for d in group["reliability"]]
@@ -215,3 +225,122 @@ def test_a_malformed_reliability_diagram_makes_a_run_unfinished(runs, tmp_path):
     (copy / "summary.json").write_text(json.dumps({**summary, "reliability": None}))
     assert summaries.is_done(copy)  # not recorded (a run from before it was) is finished
 
+
+
+def test_own_eta_is_the_highest_mean_final_validation_accuracy(runs, built):
+    s = _summaries(runs, "label_noise")
+    for table in ("label_noise", "calibration"):
+        own = pd.read_csv(built / "tables" / f"{table}.csv").query("own")
+        assert len(own) == 4  # each loss at each noise level
+        for (noise, loss), group in s.groupby(["label_noise", "loss"]):
+            means = group.groupby("lr")["final val/accuracy"].mean()
+            row = own[(own["label_noise"] == noise) & (own["pair"] == f"softmax+{loss}")]
+            assert row["lr"].item() == means.idxmax()
+
+
+def _set_last(run_dir: Path, values: dict[str, float]) -> None:
+    """Make ``values`` the last logged value of each tag in metrics.csv and the summary's
+    ``final`` alike, the summary vouching for the changed file as training would have."""
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    for tag, value in values.items():
+        metrics.loc[metrics[tag].last_valid_index(), tag] = value
+    metrics.to_csv(run_dir / "metrics.csv", index=False)
+    s = summaries.read(run_dir)
+    dataclasses.replace(s, final={**s.final, **values}).write(run_dir)
+
+
+# 40 % wrong labels, edited: (loss, η) -> final test ECE and accuracy. Cross-entropy is better
+# at η = 0.5 and squared error at η = 2 (and validation picks η = 2 for both): the order flips.
+FLIP_ECE = {("ce", 0.5): 0.1, ("mse", 0.5): 0.2, ("ce", 2): 0.3, ("mse", 2): 0.2}
+FLIP_ACC = {("ce", 0.5): 0.40, ("mse", 0.5): 0.35, ("ce", 2): 0.30, ("mse", 2): 0.45}
+
+
+@pytest.fixture(scope="module")
+def edited(runs, tmp_path_factory) -> tuple[Path, Path]:
+    """A copy of the label_noise runs edited so that validation accuracy favours η = 2 for
+    both losses (test accuracy favours η = 0.5 for cross-entropy), with clean labels
+    cross-entropy has the lower ECE at every η, and with 40 % wrong labels the order of ECE
+    and of final test accuracy flips with η; and its report."""
+    root = tmp_path_factory.mktemp("edited") / "runs"
+    shutil.copytree(runs / "label_noise", root / "label_noise")
+    for _, r in _summaries(root, "label_noise").iterrows():
+        spread = (0.01 if r["loss"] == "ce" else 0.02) * r["seed"]  # differences vary by seed
+        values = {"val/accuracy": (0.9 if r["lr"] == 2 else 0.5) + spread}
+        if r["label_noise"] == 0:
+            values["test/ece"] = (0.05 if r["loss"] == "ce" else 0.15) + spread
+        else:
+            values["test/ece"] = FLIP_ECE[r["loss"], r["lr"]] + spread
+            values["test/accuracy"] = FLIP_ACC[r["loss"], r["lr"]] + spread
+        _set_last(r["dir"], values)
+    out = tmp_path_factory.mktemp("edited-report")
+    report.build(root, out, workers=1, experiments="label_noise,calibration")
+    return root, out
+
+
+def test_own_eta_comes_from_validation_and_its_numbers_from_test(edited):
+    root, out = edited
+    table = pd.read_csv(out / "tables" / "label_noise.csv")
+    own = table.query("own")
+    assert (own["lr"] == 2).all() and len(own) == 4  # not η = 0.5, cross-entropy's best on test
+    ce = own[(own["label_noise"] == 0.4) & (own["pair"] == "softmax+ce")]
+    assert ce["final_mean"].item() == pytest.approx(0.30 + 0.01, rel=SIG3)  # seeds 0, 1, 2
+    compared = pd.read_csv(out / "tables" / "calibration_compared.csv").set_index(
+        ["label_noise", "setting"])
+    s = _summaries(root, "label_noise").set_index(["label_noise", "lr", "loss", "seed"])
+    ece = s["final test/ece"]
+    for noise, lr in ((0.0, 0.5), (0.4, 0.5), (0.4, 2)):
+        diffs = [ece[noise, lr, "mse", seed] - ece[noise, lr, "ce", seed] for seed in range(3)]
+        assert compared.loc[(noise, f"η = {lr:g}"), "ece_diff_mean"] == pytest.approx(
+            statistics.fmean(diffs), rel=SIG3)
+    assert compared.loc[(0.4, "each loss's own η"), ["lr_ce", "lr_mse"]].tolist() == [2, 2]
+
+
+def test_answers_say_the_order_flips_with_eta_and_name_a_winner_only_at_every_eta(edited):
+    text = (edited[1] / "REPORT.md").read_text()
+    calibration = _line(text, "calibration")
+    assert "* Neither at every η: the order flips with η. Lower test ECE — " in calibration
+    assert ("at 0 % wrong labels: cross-entropy at every η and at each loss's own η;"
+            in calibration)
+    assert ("at 40 % wrong labels: cross-entropy at η = 0.5, squared error at η = 2 and at "
+            "each loss's own η (the order flips with η)." in calibration)
+    assert ("Hu, Wang, Wang & Li (NeurIPS 2022) report square loss better calibrated. By "
+            "test ECE these runs, at each loss's own η, disagree at 0 % wrong labels and agree "
+            "at 40 % wrong labels; at the shared η = 0.5 they disagree at 0 % and 40 % wrong "
+            "labels." in calibration)
+    label_noise = _line(text, "label_noise")
+    assert "* It depends on η. Higher final test accuracy — at 40 % wrong labels: " \
+        "cross-entropy at η = 0.5, squared error at η = 2 and at each loss's own η (the order " \
+        "flips with η)." in label_noise
+    assert not re.search(r"(?<!\d)0 %", label_noise)  # robustness: a question of noisy labels
+
+
+def test_overlapping_intervals_are_no_difference_detected_and_seeds_are_paired():
+    ece = noise_levels.Measure("ece", "test ECE", "lower test ECE", lower=True)
+    pairs = ("softmax+ce", "softmax+mse")
+
+    def verdict(*runs: tuple[list[float], list[float]]) -> noise_levels.Verdict:
+        """The verdict of settings η = 1, 2, … whose cross-entropy and squared-error seeds
+        have these test ECEs."""
+        settings, rows = [], []
+        for i, values in enumerate(runs, start=1):
+            names = {p: f"{p}-{i}" for p in pairs}
+            settings.append(noise_levels.Setting(0.4, f"η = {i}", names, dict.fromkeys(pairs, i)))
+            rows += [{"run": names[p], "seed": seed, "status": "done", "ece": v}
+                     for p, ece_ in zip(pairs, values, strict=True)
+                     for seed, v in enumerate(ece_)]
+        return noise_levels.verdicts(pd.DataFrame(rows), {0.4: settings}, ece)[0.4]
+
+    # each loss's interval overlaps the other's, but squared error is higher on every seed
+    paired = ([0.1, 0.2, 0.3], [0.12, 0.225, 0.33])
+    unclear = ([0.1, 0.2, 0.3], [0.2, 0.1, 0.31])
+    flipped = ([0.12, 0.225, 0.33], [0.1, 0.2, 0.3])
+    assert verdict(paired).words() == "cross-entropy at every η"
+    assert verdict(paired, paired).winner == "cross-entropy"
+    assert verdict(unclear).words() == "no difference detected at every η (n = 3)"
+    partly = verdict(paired, unclear)
+    assert partly.winner is None and not partly.flips
+    assert partly.words() == "cross-entropy at η = 1; no difference detected at η = 2 (n = 3)"
+    both = verdict(paired, unclear, flipped)
+    assert both.winner is None and both.flips
+    assert both.words() == ("cross-entropy at η = 1, squared error at η = 3 (the order flips "
+                            "with η); no difference detected at η = 2 (n = 3)")

@@ -26,7 +26,8 @@ ids).
 - :mod:`.seeds`: which seeds and runs a number stands on; two runs compared seed by seed
 - :mod:`.gap`: whether squared error's lag grows along a setting (saturation, depth)
 - :mod:`.grad_norms`: the per-layer gradient-norm columns the runs log
-- :mod:`.noise_levels`: panels and table rows per label-noise level (label_noise, calibration)
+- :mod:`.noise_levels`: label_noise and calibration per noise level and η: each loss at every
+  η, the shared one and its own (chosen on validation); whether their order flips with η
 - :mod:`.sweep`: a swept parameter's figure (saturation, fair_lr)
 - :mod:`.tables`: what a table row shows, and how many seeds it stands on
 - :mod:`.plots`: curve grids, bars, sweeps and error bars

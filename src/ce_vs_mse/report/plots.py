@@ -48,7 +48,10 @@ class Panel:
 
 
 def wrap(text: str, width: int = 38) -> str:
-    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) if text else ""
+    """``text`` in lines of at most ``width`` characters, broken between words only (never
+    inside a word, nor at its hyphen: "cross-entropy" stays whole)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False,
+                                   break_on_hyphens=False)) if text else ""
 
 
 def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -> pd.Series:
