@@ -221,6 +221,11 @@ def _limits(values: pd.Series, metric: Metric) -> tuple[float, float]:
     return lo, hi
 
 
+def log_limits(values: pd.Series) -> tuple[float, float]:
+    """Log-axis limits that hold every positive finite value, 5 % of the decades beyond."""
+    return _limits(values, Metric("", "", log=True))
+
+
 def legend(fig, pairs, extra=(), bars: bool = False) -> float:
     """A legend of ``pairs`` (and ``extra`` handles) across the top, in as many rows as the
     figure's width needs; returns the height it takes, in inches."""

@@ -26,6 +26,7 @@ from . import (
     information,
     label_noise,
     landscape,
+    lr_scaling,
     neuron,
     nielsen_mnist,
     optimizer,
@@ -68,6 +69,9 @@ register("saturation", "Larger initial weights saturate the units: does the gap 
          "squared error and cross-entropy widen?", saturation.draw)
 register("fair_lr", "Each loss at its own best learning rate: does squared error catch up "
          "with cross-entropy?", fair_lr.draw)
+register("lr_scaling", "Is squared error's slowdown a smaller step size? Squared error at η "
+         "against cross-entropy at η/K (BCE at η/4 for sigmoid units), from a clean start and "
+         "from large initial weights that saturate the outputs.", lr_scaling.draw)
 register("counter_case", "Without a saturating output (linear head, Hui & Belkin 2021), is "
          "squared error as fast as softmax + CE at the same learning rate?", counter_case.draw)
 register("nielsen_mnist", "Nielsen's 784-30-10 sigmoid network on the 5,000 MNIST images "
