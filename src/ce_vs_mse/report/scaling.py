@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 
 from . import aggregate, plots, seeds, style
 from .document import number
-from .tables import cell
+from .tables import cell, value
 
 FACTOR, LOW = "train/grad_ratio", "train/grad_ratio_q10"  # mean, 10th percentile
 UNIFORM = "grad_ratio_uniform"
@@ -111,6 +111,31 @@ def ratio_notes(r: dict) -> str:
     return "; ".join(notes)
 
 
+def listing(rows: list[dict], key: str) -> str:
+    """Ratios of :func:`compare` along ``key`` (e.g. K), in one clause: ``×3.4 [1.0, 11] (K =
+    2), ×4.3 (K = 5, 2 of 3 seeds both reached it: no interval)``, then once where the
+    intervals hold 1 ("no difference detected")."""
+    cells, holds = [], []
+    for r in rows:
+        where = f"{key} = {value(r[key])}"
+        if r["missing"] or not r["n"]:
+            cells.append(f"— ({where}: " + ("not in the grid" if r["missing"] else
+                                            "no seed where both reached it") + ")")
+            continue
+        few = r["n"] < aggregate.MIN_SEEDS
+        note = (f", {r['n']} of {r['seeds']} seeds both reached it"
+                + (": no interval" if few else "") if r["n"] < r["seeds"] else "")
+        cells.append(f"×{cell(r)} ({where}{note})")
+        if not few and r["ci_low"] <= 1 <= r["ci_high"]:
+            holds.append((value(r[key]), r["n"]))
+    text = ", ".join(cells)
+    if holds:
+        ns = sorted({n for _, n in holds})
+        text += (f" (the interval holds 1 at {key} = {', '.join(k for k, _ in holds)}: no "
+                 f"difference detected at n = {', '.join(map(str, ns))})")
+    return text
+
+
 def _time_mean(step: np.ndarray, value: np.ndarray) -> float:
     """The mean of ``value`` over the updates between the first and the last ``step``
     (trapezoids between evaluations, which are log-spaced); the value itself at one step."""
@@ -140,18 +165,26 @@ def factor_share(table: pd.DataFrame, curves: pd.DataFrame, run: str | None,
     return aggregate.mean_ci(values, log=True)
 
 
-def factor_text(table: pd.DataFrame, curves: pd.DataFrame, run: str | None, u: float) -> str:
-    """What the factor of ``run`` shows, in words: saturation when its 10 % most saturated
-    training examples passed back under :data:`SATURATED` of their uniform share, else a
-    step-size effect; with the mean factor and that 10th percentile, over u."""
-    mean, q10 = (factor_share(table, curves, run, c)["mean"] for c in (FACTOR, LOW))
+def factor(table: pd.DataFrame, curves: pd.DataFrame, run: str | None) -> tuple[float, float]:
+    """(mean, 10th percentile) of the factor ``run`` trained with over u, each averaged until
+    the target (:func:`factor_share`, geometric mean over seeds)."""
+    return tuple(factor_share(table, curves, run, c)["mean"] for c in (FACTOR, LOW))
+
+
+def saturated(q10: float) -> bool:
+    """Whether the 10 % most saturated training examples passed back under
+    :data:`SATURATED` of their uniform share: saturation, not a step size."""
+    return bool(np.isfinite(q10) and q10 < SATURATED)
+
+
+def factor_text(mean: float, q10: float, u: str) -> str:
+    """What a :func:`factor` shows, in words, ``u`` its uniform value as text (``1/10``)."""
     if not np.isfinite(mean):
         return "not measured (no factor logged)"
-    what = ("saturation" if np.isfinite(q10) and q10 < SATURATED
-            else "a step-size effect, not saturation")
+    what = "saturation" if saturated(q10) else "a step-size effect, not saturation"
     return (f"{what}: squared error's measured factor averaged {number(mean)}× its uniform "
-            f"value {plots.fraction(u)} until the target ({number(q10)}× on the 10 % most "
-            "saturated training examples)")
+            f"value {u} until the target ({number(q10)}× on the 10 % most saturated training "
+            "examples)")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ..document import Document
 from ..experiment import Experiment
 from . import (
     calibration,
+    classes,
     counter_case,
     depth,
     fair_lr,
@@ -63,6 +64,9 @@ register("neuron", "Nielsen's single sigmoid neuron: does a badly saturated star
          "quadratic cost more than cross-entropy?", neuron.draw)
 register("multiclass", "Digits (10 classes), softmax and sigmoid heads: "
          + SLOWER.format("CE or BCE"), standard.draw)
+register("classes", "The number of classes K (Demirkaya et al. 2020; Hui & Belkin 2021): does "
+         "squared error's lag at a shared η grow like K, does scaling its η by K close it, "
+         "and where does the rescaled square loss stand?", classes.draw)
 register("binary", "Breast cancer (2 classes), sigmoid and softmax heads: "
          + SLOWER.format("CE or BCE"), standard.draw)
 register("saturation", "Larger initial weights saturate the units: does the gap between "

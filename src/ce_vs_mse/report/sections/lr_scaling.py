@@ -122,7 +122,8 @@ def _compare(at: pd.DataFrame, curves: pd.DataFrame, name: str) -> dict | None:
     return {"setting": name, "u": u, "lr": lr0, "pair": sq, "log_pair": ce, "runs": runs_of,
             "table": at, "shared": scaling.compare(at, runs_of["sq"], runs_of["ce"]),
             "scaled": scaling.compare(at, runs_of["scaled"], runs_of["ce"]),
-            "factor": scaling.factor_text(at, curves, runs_of["scaled"], u)}
+            "factor": scaling.factor_text(*scaling.factor(at, curves, runs_of["scaled"]),
+                                          plots.fraction(u))}
 
 
 def _mechanism(doc: Document, found: list[dict], curves: pd.DataFrame) -> None:
