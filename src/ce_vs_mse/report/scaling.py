@@ -89,6 +89,13 @@ def needs(what: str, r: dict, who: str = "squared error", fast: str = "cross-ent
     return f"{what} {who} needs ×{cell(r)} the updates" + (f" ({notes})" if notes else "")
 
 
+def short(r: dict) -> str:
+    """A table cell: :func:`ratio_text`, or why there is no ratio."""
+    if r["missing"]:
+        return "not in the grid"
+    return ratio_text(r) or "no seed where both reached it"
+
+
 def ratio_text(r: dict) -> str:
     """``×5.9 [5.1, 6.9]`` (a ratio of :func:`compare`), with :func:`ratio_notes`; "" when no
     seed pairs up."""
@@ -134,6 +141,84 @@ def listing(rows: list[dict], key: str) -> str:
         text += (f" (the interval holds 1 at {key} = {', '.join(k for k, _ in holds)}: no "
                  f"difference detected at n = {', '.join(map(str, ns))})")
     return text
+
+
+def setting(at: pd.DataFrame, curves: pd.DataFrame, name: str) -> dict | None:
+    """One setting's runs (``at``: one head, every η): squared error over the log-loss at the
+    shared η (:func:`matched`) and with its η scaled by 1/u, and what the factor squared
+    error trained with at η/u shows; None without both losses or a matched η."""
+    pairs = style.order(at["pair"])
+    logs = [p for p in pairs if style.family(p) == "cross-entropy"]
+    squares = [p for p in pairs if style.loss(p) == aggregate.SQUARED]
+    u = uniform(at)
+    lr0 = matched(at["lr"].unique(), u)
+    if not logs or not squares or lr0 is None:
+        return None
+    ce, sq = logs[0], squares[0]
+    runs = {"ce": run_at(at, ce, lr0), "sq": run_at(at, sq, lr0),
+            "scaled": run_at(at, sq, lr0 / u)}
+    return {"setting": name, "u": u, "lr": lr0, "pair": sq, "log_pair": ce, "runs": runs,
+            "table": at, "shared": compare(at, runs["sq"], runs["ce"]),
+            "scaled": compare(at, runs["scaled"], runs["ce"]),
+            "factor": factor(at, curves, runs["scaled"])}
+
+
+def clause(f: dict) -> str:
+    """A :func:`setting` in words: ``<setting>: at a shared η = 0.5 squared error needs ×a
+    the updates; with its η scaled by 10 (to 5) it needs ×b; what is left is <factor>``;
+    where a ratio has no seed to stand on, where each loss reached the target instead."""
+    lr0, u = f["lr"], f["u"]
+    text = (f"{f['setting']}: " + needs(f"at a shared η = {value(lr0)}", f["shared"]) + "; "
+            + needs(f"with its η scaled by {value(1 / u)} (to {value(lr0 / u)})", f["scaled"],
+                    who="it"))
+    shows = factor_text(*f["factor"], plots.fraction(u))
+    if f["shared"]["n"] and f["scaled"]["n"]:
+        return f"{text}; what is left is {shows}"
+    at, pairs = f["table"], (f["log_pair"], f["pair"])
+    if not (aggregate.by_run(at[at["pair"].isin(pairs)], "steps_to_target")["n"] > 0).any():
+        return (f"{text}; neither loss reached it at any η, so no lag is left to explain; at "
+                f"the output, {shows}")
+    return (f"{text}; over the grid, {reach(at, pairs[0])}, {reach(at, pairs[1])}; what is "
+            f"left is {shows}")
+
+
+def reach(at: pd.DataFrame, pair: str) -> str:
+    """``cross-entropy reached it in every seed from η = 2 on`` or ``squared error in at most
+    2/5 seeds at any η``: where ``pair`` reached the target over one setting's grid."""
+    s = aggregate.by_run(at[at["pair"] == pair], "steps_to_target")
+    who = "cross-entropy" if style.family(pair) == "cross-entropy" else "squared error"
+    if s.empty:
+        return f"{who} not run"
+    s = s.sort_values("lr") if "lr" in s else s
+    full = s[s["n"] == s["seeds"]]
+    if len(full) and "lr" in full:
+        return f"{who} reached it in every seed from η = {value(full['lr'].iloc[0])} on"
+    best = s.loc[(s["n"] / s["seeds"]).idxmax()]
+    if not best["n"]:
+        return f"{who} reached it at no η"
+    return f"{who} in at most {int(best['n'])}/{int(best['seeds'])} seeds at any η"
+
+
+FACTOR_CAPTION = ("the factor squared error trains with at η / u, its gradient at z over "
+                  "cross-entropy's at the model's outputs on training examples (mean over "
+                  "examples, with its 95 % band over seeds; and their 10th percentile, thin), "
+                  "against its value u at a uniform output (dotted: 1/K softmax, 1/4 sigmoid); "
+                  "dot: where it reached the target. Near u the lag is a step size that η / u "
+                  "undoes; far below u, saturation. After the target the ratio falls "
+                  "everywhere, as examples are fit confidently.")
+
+
+def factor_panels(found: list[dict], curves: pd.DataFrame) -> list:
+    """:func:`mechanism_figure` panels of :func:`setting` results: squared error at η/u, its
+    mean factor and 10th percentile."""
+    panels = []
+    for f in found:
+        run = f["runs"]["scaled"]
+        title = f"{f['setting']}: squared error at η = {value(f['lr'] / f['u'])}"
+        traces = [trace(f["table"], curves, run, f["pair"], c) for c in (FACTOR, LOW)] \
+            if run else []
+        panels.append((title, traces, f["u"]))
+    return panels
 
 
 def _time_mean(step: np.ndarray, value: np.ndarray) -> float:
@@ -202,10 +287,11 @@ class Trace:
 
 
 def trace(table: pd.DataFrame, curves: pd.DataFrame, run: str, pair: str,
-          column: str = FACTOR) -> Trace:
-    """A :class:`Trace` of ``run``: its mean factor (thick, with a band) or its 10th
-    percentile (thin, without)."""
-    steps = aggregate.mean_ci(seeds.done(table[table["run"] == run])["steps_to_target"],
+          column: str = FACTOR, x: str = "step") -> Trace:
+    """A :class:`Trace` of ``run`` against ``x`` (step or epoch): its mean factor (thick,
+    with a band and a dot at the target) or its 10th percentile (thin, without)."""
+    reached = "steps_to_target" if x == "step" else "epochs_to_target"
+    steps = aggregate.mean_ci(seeds.done(table[table["run"] == run])[reached],
                               log=True)["mean"]
     mean = column == FACTOR
     return Trace(seeds.done(curves[curves["run"] == run]), pair, column,
@@ -213,7 +299,8 @@ def trace(table: pd.DataFrame, curves: pd.DataFrame, run: str, pair: str,
 
 
 def mechanism_figure(panels: list[tuple[str, list[Trace], float]], ncols: int,
-                     x: str = "step", xlabel: str = "mini-batch updates"):
+                     x: str = "step", xlabel: str = "mini-batch updates",
+                     mean_label: str = "mean over training examples"):
     """The measured factor against ``x``, one panel per (title, traces, u), u a grey dotted
     line: geometric mean over seeds (with its 95 % band where the trace has one), log y;
     steps on :func:`.plots.steps_axis`; panels wrap into rows of ``ncols``."""
@@ -242,7 +329,7 @@ def mechanism_figure(panels: list[tuple[str, list[Trace], float]], ncols: int,
         first = min((t.curves.loc[t.curves["step"] > 0, "step"].min() for _, traces, _ in panels
                      for t in traces), default=1)
         plots.steps_axis(axes[0, 0], first if np.isfinite(first) else 1)
-    extra = [Line2D([], [], color="0.3", lw=THICK, label="mean over training examples")]
+    extra = [Line2D([], [], color="0.3", lw=THICK, label=mean_label)]
     if LOW in columns:
         extra.append(Line2D([], [], color="0.3", lw=THIN, label="10th percentile"))
     extra += [Line2D([], [], color="0.3", lw=0, marker="o", ms=5,

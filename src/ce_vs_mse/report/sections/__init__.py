@@ -28,6 +28,8 @@ from . import (
     label_noise,
     landscape,
     lr_scaling,
+    lr_scaling_depth,
+    lr_scaling_neuron,
     neuron,
     nielsen_mnist,
     optimizer,
@@ -76,6 +78,12 @@ register("fair_lr", "Each loss at its own best learning rate: does squared error
 register("lr_scaling", "Is squared error's slowdown a smaller step size? Squared error at η "
          "against cross-entropy at η/K (BCE at η/4 for sigmoid units), from a clean start and "
          "from large initial weights that saturate the outputs.", lr_scaling.draw)
+register("lr_scaling_depth", "Deeper sigmoid networks (the depth runs, cited): does squared "
+         "error at η·K train like cross-entropy at η, or does depth add saturation?",
+         lr_scaling_depth.draw, runs_of="depth")
+register("lr_scaling_neuron", "Nielsen's neuron (the neuron runs, cited): is the quadratic "
+         "cost's stall a smaller step or saturation?", lr_scaling_neuron.draw,
+         runs_of="neuron")
 register("counter_case", "Without a saturating output (linear head, Hui & Belkin 2021), is "
          "squared error as fast as softmax + CE at the same learning rate?", counter_case.draw)
 register("nielsen_mnist", "Nielsen's 784-30-10 sigmoid network on the 5,000 MNIST images "

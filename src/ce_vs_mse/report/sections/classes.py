@@ -84,7 +84,7 @@ def _shown(found: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
         "K": [f["K"] for f in found], "comparison": [f["comparison"] for f in found],
         "its η": [_eta(f) for f in found],
-        "steps ratio": [scaling.ratio_text(f) or scaling.needs("", f).lstrip(": ")
+        "steps ratio": [scaling.short(f)
                         for f in found],
         "seeds": [f"both reached {f['n']}/{f['seeds']}" for f in found]})
 
@@ -187,9 +187,10 @@ def _figure(found: list[dict], target: str):
         ax.set_xlabel("number of classes K")
     extra = [Line2D([], [], color="0.3", marker="o", ms=5, mfc="white", lw=1.0, label=SHARED),
              Line2D([], [], color="0.3", marker="o", ms=5, lw=2.2, label=SCALED),
-             Line2D([], [], **{**plots.REFERENCE, "ls": "--"}, label="ratio = K"),
-             Line2D([], [], color="0.3", lw=0, marker="x", ms=6,
-                    label="no seed where both reached it")]
+             Line2D([], [], **{**plots.REFERENCE, "ls": "--"}, label="ratio = K")]
+    if (df["n"] == 0).any():
+        extra.append(Line2D([], [], color="0.3", lw=0, marker="x", ms=6,
+                            label="no seed where both reached it"))
     plots.finish(fig, df["pair"], extra)
     return fig
 
@@ -226,6 +227,8 @@ def _ratios(ax, df: pd.DataFrame, target: str) -> None:
     ax.yaxis.set_major_formatter(plots.PLAIN)
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel(f"steps to {target} / cross-entropy's")
+    ax.set_title(f"over cross-entropy at η = {value(df['shared_lr'].iloc[0])}, per seed",
+                 fontsize=8.5)
 
 
 def _factors(ax, scaled: pd.DataFrame) -> None:

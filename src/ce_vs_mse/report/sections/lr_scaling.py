@@ -99,84 +99,23 @@ def draw(doc: Document, exp: Experiment) -> str:
               f"Updates to {target} per setting, pair and η: geometric mean over the seeds that "
               "reached it (how many, when not all; — none did); the CSV has the interval and "
               "each run's effective η")
-    found = [_compare(table[table["setting"] == s], exp.curves, s) for s in settings]
+    found = [scaling.setting(table[table["setting"] == s], exp.curves, s) for s in settings]
     found = [f for f in found if f is not None]
     if found:
-        _mechanism(doc, found, exp.curves)
-    return _answer(found, rows, target)
+        doc.figure(scaling.mechanism_figure(scaling.factor_panels(found, exp.curves), 3),
+                   "lr_scaling_factor", "lr_scaling: " + scaling.FACTOR_CAPTION
+                   + " From large initial weights a tenth of the examples pass back almost "
+                   "nothing: saturation.")
+    return _answer(found, target)
 
 
-def _compare(at: pd.DataFrame, curves: pd.DataFrame, name: str) -> dict | None:
-    """One setting: squared error over the log-loss at the shared η and with its η / u, and
-    the factor squared error trained with there; None without both losses or a matched η."""
-    pairs = style.order(at["pair"])
-    logs = [p for p in pairs if style.family(p) == "cross-entropy"]
-    squares = [p for p in pairs if style.loss(p) == aggregate.SQUARED]
-    u = scaling.uniform(at)
-    lr0 = scaling.matched(at["lr"].unique(), u)
-    if not logs or not squares or lr0 is None:
-        return None
-    ce, sq = logs[0], squares[0]
-    runs_of = {"ce": scaling.run_at(at, ce, lr0), "sq": scaling.run_at(at, sq, lr0),
-               "scaled": scaling.run_at(at, sq, lr0 / u)}
-    return {"setting": name, "u": u, "lr": lr0, "pair": sq, "log_pair": ce, "runs": runs_of,
-            "table": at, "shared": scaling.compare(at, runs_of["sq"], runs_of["ce"]),
-            "scaled": scaling.compare(at, runs_of["scaled"], runs_of["ce"]),
-            "factor": scaling.factor_text(*scaling.factor(at, curves, runs_of["scaled"]),
-                                          plots.fraction(u))}
-
-
-def _mechanism(doc: Document, found: list[dict], curves: pd.DataFrame) -> None:
-    """The factor squared error trained with at η / u, per setting: its mean over training
-    examples and its 10th percentile."""
-    panels = []
-    for f in found:
-        run, title = f["runs"]["scaled"], f"{f['setting']}: squared error at η = " \
-            f"{value(f['lr'] / f['u'])}"
-        traces = [scaling.trace(f["table"], curves, run, f["pair"], column)
-                  for column in (scaling.FACTOR, scaling.LOW)] if run else []
-        panels.append((title, traces, f["u"]))
-    doc.figure(scaling.mechanism_figure(panels, 3), "lr_scaling_factor",
-               "lr_scaling: the factor squared error trains with at η / u, its gradient at z "
-               "over cross-entropy's at the model's outputs on training examples (mean over "
-               "examples, with 95 % band over seeds; and their 10th percentile, thin), against "
-               "its value u at a uniform output (dotted: 1/K softmax, 1/4 sigmoid). Near u the "
-               "lag is a step size that η / u undoes; from large initial weights a tenth of "
-               "the examples pass back almost nothing: saturation. After the target the ratio "
-               "falls everywhere, as examples are fit confidently.")
-
-
-def _reach(rows: pd.DataFrame, pair: str) -> str:
-    """``cross-entropy reached it in every seed from η = 2 on`` or ``squared error in at most
-    2/5 seeds at any η``: where a pair reached the target, for a setting with no ratio."""
-    s = rows[rows["pair"] == pair].sort_values("lr")
-    who = "cross-entropy" if style.family(pair) == "cross-entropy" else "squared error"
-    full = s[s["n"] == s["seeds"]]
-    if len(full):
-        return f"{who} reached it in every seed from η = {value(full['lr'].iloc[0])} on"
-    best = s.loc[(s["n"] / s["seeds"]).idxmax()] if len(s) else None
-    return (f"{who} in at most {int(best['n'])}/{int(best['seeds'])} seeds at any η"
-            if best is not None else f"{who} not run")
-
-
-def _answer(found: list[dict], rows: pd.DataFrame, target: str) -> str:
+def _answer(found: list[dict], target: str) -> str:
     """Per setting, in the form: at a shared η squared error needs ×a; with its η scaled by
     1/u, ×b; what is left is what the factor shows."""
     if not found:
         return "no setting has both losses at an η and at η / u: nothing to compare."
-    parts = []
-    for f in found:
-        lr0, u = f["lr"], f["u"]
-        text = (f"{f['setting']}: " + scaling.needs(f"at a shared η = {value(lr0)}",
-                                                    f["shared"])
-                + "; " + scaling.needs(f"with its η scaled by {value(1 / u)} (to "
-                                       f"{value(lr0 / u)})", f["scaled"], who="it"))
-        if not (f["shared"]["n"] and f["scaled"]["n"]):
-            at = rows[rows["setting"] == f["setting"]]
-            text += f"; over the grid, {_reach(at, f['log_pair'])}, {_reach(at, f['pair'])}"
-        parts.append(f"{text}; what is left is {f['factor']}")
     return (f"Steps to {target}, squared error over the log-loss per seed. "
-            + "; ".join(parts) + ".")
+            + "; ".join(scaling.clause(f) for f in found) + ".")
 
 
 def _steps_figure(rows: pd.DataFrame, settings: list[str], target: str):
