@@ -118,10 +118,10 @@ def ratio_notes(r: dict) -> str:
     return "; ".join(notes)
 
 
-def listing(rows: list[dict], key: str) -> str:
-    """Ratios of :func:`compare` along ``key`` (e.g. K), in one clause: ``×3.4 [1.0, 11] (K =
-    2), ×4.3 (K = 5, 2 of 3 seeds both reached it: no interval)``, then once where the
-    intervals hold 1 ("no difference detected")."""
+def listing(rows: list[dict], key: str) -> tuple[str, str]:
+    """Ratios of :func:`compare` along ``key`` (e.g. K): the cells ``×3.4 [1.0, 11] (K = 2),
+    ×4.3 (K = 5, 2 of 3 seeds both reached it: no interval)``, and a note, said once, of
+    where the intervals hold 1 ("no difference detected"), or ""."""
     cells, holds = [], []
     for r in rows:
         where = f"{key} = {value(r[key])}"
@@ -135,12 +135,12 @@ def listing(rows: list[dict], key: str) -> str:
         cells.append(f"×{cell(r)} ({where}{note})")
         if not few and r["ci_low"] <= 1 <= r["ci_high"]:
             holds.append((value(r[key]), r["n"]))
-    text = ", ".join(cells)
+    note = ""
     if holds:
         ns = sorted({n for _, n in holds})
-        text += (f" (the interval holds 1 at {key} = {', '.join(k for k, _ in holds)}: no "
-                 f"difference detected at n = {', '.join(map(str, ns))})")
-    return text
+        note = (f"the interval holds 1 at {key} = {', '.join(k for k, _ in holds)}: no "
+                f"difference detected at n = {', '.join(map(str, ns))}")
+    return ", ".join(cells), note
 
 
 def setting(at: pd.DataFrame, curves: pd.DataFrame, name: str) -> dict | None:
@@ -183,20 +183,22 @@ def clause(f: dict) -> str:
 
 
 def reach(at: pd.DataFrame, pair: str) -> str:
-    """``cross-entropy reached it in every seed from η = 2 on`` or ``squared error in at most
-    2/5 seeds at any η``: where ``pair`` reached the target over one setting's grid."""
-    s = aggregate.by_run(at[at["pair"] == pair], "steps_to_target")
+    """``cross-entropy reached it in every seed at η = 2, 5, 10`` or ``squared error in at
+    most 2/5 seeds at any η``: where ``pair`` reached the target over one setting's grid."""
     who = "cross-entropy" if style.family(pair) == "cross-entropy" else "squared error"
-    if s.empty:
+    rows = at[at["pair"] == pair]
+    if rows.empty:
         return f"{who} not run"
-    s = s.sort_values("lr") if "lr" in s else s
-    full = s[s["n"] == s["seeds"]]
-    if len(full) and "lr" in full:
-        return f"{who} reached it in every seed from η = {value(full['lr'].iloc[0])} on"
-    best = s.loc[(s["n"] / s["seeds"]).idxmax()]
-    if not best["n"]:
+    total = rows.groupby("lr").size()
+    reached = (seeds.done(rows)["steps_to_target"].notna().groupby(rows["lr"]).sum()
+               .reindex(total.index, fill_value=0))
+    full = total.index[reached == total]
+    if len(full):
+        return f"{who} reached it in every seed at η = {', '.join(value(v) for v in full)}"
+    best = (reached / total).idxmax()
+    if not reached[best]:
         return f"{who} reached it at no η"
-    return f"{who} in at most {int(best['n'])}/{int(best['seeds'])} seeds at any η"
+    return f"{who} in at most {int(reached[best])}/{int(total[best])} seeds at any η"
 
 
 FACTOR_CAPTION = ("the factor squared error trains with at η / u, its gradient at z over "

@@ -121,20 +121,20 @@ def _answer(table: pd.DataFrame, found: list[dict], target: str) -> str:
     df = pd.DataFrame(found)
     lr0 = df["shared_lr"].iloc[0]
 
-    def listed(name: str) -> str:
-        return scaling.listing(df[df["comparison"] == name].to_dict("records"), "K")
+    def listed(what: str, name: str, updates: str = "") -> str:
+        cells, note = scaling.listing(df[df["comparison"] == name].to_dict("records"), "K")
+        return f"{what} {cells}{updates}" + (f" ({note})" if note else "")
 
-    parts = [f"at the shared η = {value(lr0)} squared error needs {listed(SHARED)} the "
-             f"updates", f"with its η scaled by K it needs {listed(SCALED)}"]
+    parts = [listed(f"at the shared η = {value(lr0)} squared error needs", SHARED,
+                    " the updates"), listed("with its η scaled by K it needs", SCALED)]
     if (df["comparison"] == RESCALED).any():
-        parts.append(f"the rescaled square loss at its validation η ({_own_lrs(df)}) needs "
-                     f"{listed(RESCALED)}")
+        parts.append(listed(f"the rescaled square loss at its validation η ({_own_lrs(df)}) "
+                            "needs", RESCALED))
     scaled = df[df["comparison"] == SCALED]
     left = _left([f[0] for f in scaled["factor"]], [f[1] for f in scaled["factor"]],
                  scaled["K"].tolist())
-    ce = aggregate.by_run(table[table["pair"].map(style.family) == "cross-entropy"],
-                          "steps_to_target")
-    ce = ce[np.isclose(ce["lr"], lr0)]
+    ce = aggregate.by_run(table[(table["pair"].map(style.family) == "cross-entropy")
+                                & np.isclose(table["lr"], lr0)], "steps_to_target")
     few = (f" Cross-entropy at η = {value(lr0)} needs {number(ce['mean'].min(), steps=True)} "
            f"to {number(ce['mean'].max(), steps=True)} updates, so a ratio at small K stands "
            "on a few whole updates." if ce["mean"].notna().any() else "")
