@@ -241,7 +241,8 @@ def factor_share(table: pd.DataFrame, curves: pd.DataFrame, run: str | None,
     did); 1 is the step-size prediction. Geometric mean and log interval over seeds
     (:func:`.aggregate.mean_ci`)."""
     values = []
-    rows = seeds.done(table[table["run"] == run]) if run is not None else table.iloc[:0]
+    logged = run is not None and {column, UNIFORM} <= set(curves.columns)
+    rows = seeds.done(table[table["run"] == run]) if logged else table.iloc[:0]
     for _, r in rows.iterrows():
         c = curves[(curves["run"] == run) & (curves["seed"] == r["seed"])]
         c = c.dropna(subset=[column, UNIFORM]).sort_values("step")

@@ -40,6 +40,8 @@ def runs(table: pd.DataFrame) -> pd.DataFrame:
     mean and log interval over the seeds that reached it, :func:`.aggregate.by_run`)."""
     steps = aggregate.by_run(table, "steps_to_target")
     steps = steps.drop(columns=[c for c in ("lr", "pair") if c in steps])
+    if f"final {scaling.UNIFORM}" not in table:  # runs trained before it was logged
+        table = table.assign(**{f"final {scaling.UNIFORM}": np.nan})
     info = table.groupby("run", sort=False).agg(
         setting=("setting", "first"), pair=("pair", "first"), lr=("lr", "first"),
         u=(f"final {scaling.UNIFORM}", "median")).reset_index()
