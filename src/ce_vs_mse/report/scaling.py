@@ -344,6 +344,8 @@ def mechanism_figure(panels: list[tuple[str, list[Trace], float]], ncols: int,
 
 def _trace(ax, t: Trace, x: str) -> pd.Series:
     """Draw one trace; return the means drawn (for the axis limits)."""
+    if t.column not in t.curves:  # runs trained before the factor was logged
+        return pd.Series(dtype=float)
     stats = aggregate.bands(t.curves.dropna(subset=[t.column]), [x], t.column, log=True)
     look = style.line(t.pair)
     ax.plot(stats[x], stats["mean"], lw=t.width, **look)
