@@ -12,7 +12,11 @@ ids).
 - :mod:`.sections.neuron`: Nielsen's single sigmoid neuron, from a good and a saturated start
 - :mod:`.sections.saturation`: larger initial weights, and whether the gap widens
 - :mod:`.sections.fair_lr`: each loss at its own best learning rate
+- :mod:`.sections.lr_scaling`: squared error at η against cross-entropy at η/K (η/4 sigmoid)
+- :mod:`.sections.lr_scaling_depth`, :mod:`.sections.lr_scaling_neuron`: the same account
+  cited on the depth and neuron runs
 - :mod:`.sections.counter_case`: a linear head, which never saturates
+- :mod:`.sections.classes`: squared error's lag against the number of classes K
 - :mod:`.sections.nielsen_mnist`: Nielsen's MNIST network against his published figures
 - :mod:`.sections.depth`: deeper sigmoid networks, and per-layer gradient norms
 - :mod:`.sections.optimizer`: SGD, momentum and Adam
@@ -25,6 +29,7 @@ ids).
 - :mod:`.aggregate`: runs read back from disk; means and t-intervals over seeds
 - :mod:`.seeds`: which seeds and runs a number stands on; two runs compared seed by seed
 - :mod:`.gap`: whether squared error's lag grows along a setting (saturation, depth)
+- :mod:`.scaling`: the step-size account (η against η/K) and the measured gradient ratio
 - :mod:`.grad_norms`: the per-layer gradient-norm columns the runs log
 - :mod:`.noise_levels`: label_noise and calibration per noise level and η: each loss at every
   η, the shared one and its own (chosen on validation); whether their order flips with η

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import aggregate, style
@@ -29,7 +30,9 @@ PLAIN = FuncFormatter(lambda v, _: f"{v:g}")  # 0.02, 100: not 2×10⁻²
 @dataclass(frozen=True)
 class Metric:
     """One logged quantity as a panel shows it. ``own_axis(pair)``: the pairs drawn against a
-    second axis on the right (labelled ``own_label``); ``bounds``: where its band is clipped."""
+    second axis on the right (labelled ``own_label``); ``bounds``: where its band is clipped;
+    ``reference``: a logged column whose values (one per head, e.g. the gradient ratio's at a
+    uniform output) are drawn as grey dotted lines, named ``reference_label`` in the legend."""
 
     column: str
     label: str
@@ -37,6 +40,8 @@ class Metric:
     bounds: tuple[float, float] = (-np.inf, np.inf)
     own_axis: Callable[[str], bool] = lambda pair: False
     own_label: str = ""
+    reference: str = ""
+    reference_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,25 @@ def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -
     if metric.log:
         ax.set_yscale("log")
     return stats.loc[stats["pair"].isin(pairs), "mean"]
+
+
+def fraction(v: float) -> str:
+    """``1/10`` for 0.1, ``1/4`` for 0.25: a reference value as the formula gives it."""
+    return f"1/{round(1 / v)}" if v > 0 and abs(1 / v - round(1 / v)) < 1e-6 else f"{v:.3g}"
+
+
+REFERENCE = {"color": style.NEUTRAL[1], "lw": 1, "ls": ":"}  # a reference line's look
+
+
+def reference_lines(ax, values) -> pd.Series:
+    """Grey dotted horizontal lines at ``values`` (NaN left out), each labelled at the panel's
+    right edge; returns the values drawn, for the axis limits."""
+    drawn = pd.Series(sorted(set(pd.Series(values, dtype=float).dropna())), dtype=float)
+    for v in drawn:
+        ax.axhline(v, **REFERENCE)
+        ax.annotate(fraction(v), (0.99, v), xycoords=("axes fraction", "data"), ha="right",
+                    va="bottom", fontsize=7, color=style.NEUTRAL[1])
+    return drawn
 
 
 def log_ticks(ax) -> None:
@@ -108,6 +132,7 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
         ax.set_autoscale_on(False)
     pairs: set[str] = set()
     twins: set[int] = set()  # columns with a labelled axis on the right
+    references: set[str] = set()  # the legend's names of the reference lines drawn
     for i, row in enumerate(panels):
         for j in range(len(row), ncols):
             axes[i, j].remove()
@@ -118,6 +143,9 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
             own = sorted(p for p in data["pair"].unique() if m.own_axis(p))
             main = [p for p in style.order(data["pair"].unique()) if p not in own]
             means.append(draw_bands(ax, data[data["pair"].isin(main)], x, m, main))
+            if m.reference and m.reference in data:
+                means.append(reference_lines(ax, data[m.reference]))
+                references.add(m.reference_label)
             if own:
                 right = ax.twinx()
                 right.grid(False)
@@ -148,7 +176,8 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
         ax.autoscale(axis="x")
     if x == "step" and first_step:
         steps_axis(axes[0, 0], first_step)  # and so every panel: they share the x axis
-    _place(fig, axes, panels, legend(fig, pairs), twins)
+    extra = [Line2D([], [], **REFERENCE, label=name) for name in sorted(references) if name]
+    _place(fig, axes, panels, legend(fig, pairs, extra), twins)
     return fig
 
 
@@ -193,6 +222,11 @@ def _limits(values: pd.Series, metric: Metric) -> tuple[float, float]:
     if metric.bounds[0] == 0:  # a share
         lo, hi = 0, max(hi, 0.05)
     return lo, hi
+
+
+def log_limits(values: pd.Series) -> tuple[float, float]:
+    """Log-axis limits that hold every positive finite value, 5 % of the decades beyond."""
+    return _limits(values, Metric("", "", log=True))
 
 
 def legend(fig, pairs, extra=(), bars: bool = False) -> float:

@@ -19,6 +19,7 @@ from ..document import Document
 from ..experiment import Experiment
 from . import (
     calibration,
+    classes,
     counter_case,
     depth,
     fair_lr,
@@ -26,6 +27,9 @@ from . import (
     information,
     label_noise,
     landscape,
+    lr_scaling,
+    lr_scaling_depth,
+    lr_scaling_neuron,
     neuron,
     nielsen_mnist,
     optimizer,
@@ -62,12 +66,24 @@ register("neuron", "Nielsen's single sigmoid neuron: does a badly saturated star
          "quadratic cost more than cross-entropy?", neuron.draw)
 register("multiclass", "Digits (10 classes), softmax and sigmoid heads: "
          + SLOWER.format("CE or BCE"), standard.draw)
+register("classes", "The number of classes K (Demirkaya et al. 2020; Hui & Belkin 2021): does "
+         "squared error's lag at a shared η grow like K, does scaling its η by K close it, "
+         "and where does the rescaled square loss stand?", classes.draw)
 register("binary", "Breast cancer (2 classes), sigmoid and softmax heads: "
          + SLOWER.format("CE or BCE"), standard.draw)
 register("saturation", "Larger initial weights saturate the units: does the gap between "
          "squared error and cross-entropy widen?", saturation.draw)
 register("fair_lr", "Each loss at its own best learning rate: does squared error catch up "
          "with cross-entropy?", fair_lr.draw)
+register("lr_scaling", "Is squared error's slowdown a smaller step size? Squared error at η "
+         "against cross-entropy at η/K (BCE at η/4 for sigmoid units), from a clean start and "
+         "from large initial weights that saturate the outputs.", lr_scaling.draw)
+register("lr_scaling_depth", "Deeper sigmoid networks (the depth runs, cited): does squared "
+         "error at η·K train like cross-entropy at η, or does depth add saturation?",
+         lr_scaling_depth.draw, runs_of="depth")
+register("lr_scaling_neuron", "Nielsen's neuron (the neuron runs, cited): is the quadratic "
+         "cost's stall a smaller step or saturation?", lr_scaling_neuron.draw,
+         runs_of="neuron")
 register("counter_case", "Without a saturating output (linear head, Hui & Belkin 2021), is "
          "squared error as fast as softmax + CE at the same learning rate?", counter_case.draw)
 register("nielsen_mnist", "Nielsen's 784-30-10 sigmoid network on the 5,000 MNIST images "

@@ -20,8 +20,9 @@ TEST_MSE = Metric("test/mse", "test squared error ½Σ(a-y)²", log=True,
                   own_label="rescaled loss (targets M), right axis")
 GRAD_Z = Metric("output/grad_z_abs_mean", "mean |∂ℓ/∂z|", log=True)
 SATURATED = Metric("output/saturated_fraction", "saturated outputs", bounds=(0, 1))
-SATURATED_WRONG = Metric("output/saturated_wrong_fraction", "saturated and wrong outputs",
-                         bounds=(0, 1))
+GRAD_RATIO = Metric("train/grad_ratio", "‖∂ℓ_sq/∂z‖ / ‖∂ℓ_ce/∂z‖", log=True,
+                    reference="grad_ratio_uniform",
+                    reference_label="its value at a uniform output: 1/K (softmax), 1/4 (sigmoid)")
 
 
 def _grid(exp: Experiment, curves: pd.DataFrame, metrics: list[Metric]) -> list[list[Panel]]:
@@ -92,13 +93,13 @@ def draw(doc: Document, exp: Experiment) -> str:
                f"{name}_grad_norm", f"{name}: L2 norm of the gradient of each layer's weights "
                f"(geometric mean over seeds with 95 % band, log scale): how much signal reaches "
                f"each layer; {steps}.{note}")
-    doc.figure(plots.panels_figure(_grid(exp, curves, [GRAD_Z, SATURATED, SATURATED_WRONG]),
+    doc.figure(plots.panels_figure(_grid(exp, curves, [GRAD_Z, SATURATED, GRAD_RATIO]),
                                    "step", "mini-batch updates", first), f"{name}_output",
-               f"{name}: mean |∂ℓ/∂z| at the output pre-activation; \"saturated\": the share of "
-               "output units with ∂a/∂z < 0.01, right or wrong (a unit trained to be "
-               "confidently right counts); \"saturated and wrong\": those also on the wrong side "
-               "of ½ from their target, the units squared error can hardly correct (a linear "
-               f"head never saturates); {steps}.{note}")
+               f"{name}: mean |∂ℓ/∂z| at the output; the share of output units with "
+               "∂a/∂z < 0.01; and squared error's gradient at z over cross-entropy's at each "
+               "model's own outputs (training examples, mean; none for a linear head). Near or "
+               "above its dotted uniform-output value, squared error's lag is a smaller step; "
+               f"far below it, saturation; {steps}.{note}")
     target = exp.target
     shown, numbers = tables.steps_to_target(exp.table, cols, target)
     doc.table(shown, numbers, f"{name}_steps_to_target",
