@@ -1,0 +1,156 @@
+"""Squared error against cross-entropy, seed by seed, at a shared η and at each loss's own η
+(chosen on the validation split, :mod:`.tuning`), in words a reviewer accepts.
+
+A ratio (one run's steps to the target over another's, per seed, on the test split) is a
+geometric mean with its interval; an interval that holds 1 (a difference's, 0) reads "no
+difference detected at n = 5", never "as fast" or "caught up". A comparison at an η chosen at
+its grid's edge gives its number, and says the optimum was not bracketed instead of naming a
+winner from it. The fair_lr, counter_case and depth sections word their answers from here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core import losses
+from . import aggregate, seeds, style, tables, tuning
+from .tables import cell
+
+UNBRACKETED = "not bracketed, so no winner is named at each loss's own η"
+
+
+def interval_note(stats: dict, null: float = 1.0) -> str:
+    """``, no difference detected at n = 5`` when the interval holds ``null`` (1 for a
+    ratio, 0 for a difference), `` (n = 2: too few seeds for an interval)``, or ""."""
+    n = int(stats["n"])
+    if n and not np.isfinite(stats["ci_low"]):
+        return f" (n = {n}: too few seeds for an interval)"
+    if n and stats["ci_low"] <= null <= stats["ci_high"]:
+        return f", no difference detected at n = {n}"
+    return ""
+
+
+def ratio_words(stats: dict) -> str:
+    """``×1.9 [1.7, 2.1]``, with :func:`interval_note`."""
+    return f"×{cell(stats)}{interval_note(stats)}"
+
+
+def steps_ratio(table: pd.DataFrame, slow: pd.Series, fast: pd.Series,
+                target: str) -> tuple[str, float]:
+    """Run ``slow``'s steps to the target over run ``fast``'s, per seed on the test split (rows
+    with ``run`` and ``pair``): the words and the gap, the geometric mean ratio (inf where only
+    ``fast``'s seeds reached the target, 0 where only ``slow``'s did, NaN where neither did)."""
+    r = seeds.ratio(table, slow["run"], fast["run"])
+    if r["n"]:
+        return ratio_words(r), r["mean"]
+    (n_slow, slow_fate), (n_fast, fast_fate) = (_fate(table[table["run"] == side["run"]])
+                                                  for side in (slow, fast))
+    if n_fast and not n_slow:
+        return f"only {fast['pair']} reached {target} ({slow['pair']} {slow_fate})", np.inf
+    if n_slow and not n_fast:
+        return f"only {slow['pair']} reached {target} ({fast['pair']} {fast_fate})", 0.0
+    return f"neither reached {target}", np.nan
+
+
+def _fate(seeds_of_run: pd.DataFrame) -> tuple[int, str]:
+    """How many seeds of one run reached the target, and ``diverged 5/5`` or ``reached 0/5``."""
+    total, diverged = len(seeds_of_run), int((seeds_of_run["status"] == "diverged").sum())
+    reached = int(seeds.done(seeds_of_run)["steps_to_target"].notna().sum())
+    return reached, (f"diverged {diverged}/{total}" if diverged == total
+                     else f"reached {reached}/{total}")
+
+
+def reference(pairs) -> str | None:
+    """The pair the others are compared with: the first log-loss pair (softmax+ce before
+    sigmoid+bce) in the report's order."""
+    return next((p for p in style.order(pairs) if losses.LOSSES[style.loss(p)].log_loss), None)
+
+
+def versus(table: pd.DataFrame, target: str, shared: float) -> list[dict]:
+    """Each pair of ``table`` (one setting, every η) against :func:`reference`: steps to the
+    target per seed at the ``shared`` η and at each one's own η, chosen on validation for speed
+    (:data:`.tuning.SPEED`). One dict per other pair: ``pair``, ``reference``, ``shared`` and
+    ``own`` (words, gap), ``chosen`` (the two rows of :func:`.tuning.choose`) and
+    ``bracketed`` (both chosen η inside their grids); ``own`` and ``chosen`` are None when one
+    of them reached the target on validation at no η, and ``unreached`` names which."""
+    ref = reference(table["pair"])
+    runs = table.drop_duplicates("run")
+    at = {r["pair"]: r for _, r in runs[np.isclose(runs["lr"], shared)].iterrows()}
+    own = {r["pair"]: r for _, r in tuning.choose(table, tuning.SPEED).iterrows()}
+    out = []
+    for pair in style.order(table["pair"]):
+        if pair == ref:
+            continue
+        row = {"pair": pair, "reference": ref, "own": None, "chosen": None, "bracketed": False,
+               "unreached": [p for p in (ref, pair) if p not in own],
+               "shared": (steps_ratio(table, at[pair], at[ref], target)
+                          if {pair, ref} <= set(at) else ("not trained at it", np.nan))}
+        if {pair, ref} <= set(own):
+            row.update(own=steps_ratio(table, own[pair], own[ref], target),
+                       chosen=(own[ref], own[pair]),
+                       bracketed=bool(own[pair]["bracketed"] and own[ref]["bracketed"]))
+        out.append(row)
+    return out
+
+
+def own_words(v: dict, target: str) -> str:
+    """:func:`at_own` of a :func:`versus` comparison's ratio at each one's own η."""
+    if v["chosen"] is None:
+        return f"no own η: {unreached(v, target)}"
+    return at_own(v["own"][0], v["chosen"])
+
+
+def unreached(v: dict, target: str) -> str:
+    """``softmax+mse reached 90 % on validation at no η of the grid`` for a :func:`versus`
+    comparison without an own η."""
+    return f"{' and '.join(v['unreached'])} reached {target} on validation at no η of the grid"
+
+
+def at_own(words: str, chosen, criterion: str = "") -> str:
+    """``×1.9 [1.7, 2.1] at each loss's own η, chosen on validation (softmax+ce 5,
+    softmax+mse 10)`` of ``words`` and the runs ``chosen`` by :func:`.tuning.choose` (for
+    ``criterion``, e.g. "accuracy", when named); for an optimum at the grid's edge, that it
+    was not bracketed and no winner is named from it."""
+    words = (f"{words} at each loss's own η, chosen on validation"
+             + (f" for {criterion}" if criterion else "") + " ("
+             + ", ".join(f"{r['pair']} {r['lr']:g}" for r in chosen) + ")")
+    edges = [f"{r['pair']}'s η = {r['lr']:g} is the grid's {tuning.edge(r)}"
+             for r in chosen if tuning.edge(r)]
+    return f"{words}; {' and '.join(edges)}: {UNBRACKETED}" if edges else words
+
+
+def own_table(doc, exp, name: str) -> None:
+    """Each pair at its own η, chosen on validation for speed (fewest updates to the target
+    on the validation split) and for accuracy (highest final validation accuracy), with the
+    chosen runs' numbers on the test split."""
+    steps = aggregate.by_run(exp.table, "steps_to_target").set_index("run")
+    final = aggregate.by_run(exp.table, "final test/accuracy").set_index("run")
+    rows = []
+    for criterion, what in ((tuning.SPEED, f"fewest updates to {exp.target}"),
+                            (tuning.ACCURACY, "highest final accuracy")):
+        chosen = tuning.choose(exp.table, criterion)
+        for i in style.ranks(chosen["pair"]):
+            r = chosen.iloc[i]
+            rows.append({"pair": r["pair"], "chosen for": what, "lr": r["lr"],
+                         "bracketed": r["bracketed"], "val": r, "steps": steps.loc[r["run"]],
+                         "final": final.loc[r["run"]]})
+    df = pd.DataFrame(rows)
+    shown = pd.DataFrame({
+        "pair": df["pair"], "chosen on validation for": df["chosen for"],
+        "own η": [tuning.describe(r["val"]) for r in rows],
+        "on validation": [cell(r["val"], steps=r["chosen for"] != "highest final accuracy")
+                          for r in rows],
+        f"test: steps to {exp.target}": [cell(s, steps=True) for s in df["steps"]],
+        "test: final accuracy": [cell(f) for f in df["final"]],
+        "seeds": [tables.seeds(s, "reached") for s in df["steps"]]})
+    numbers = pd.DataFrame({
+        "pair": df["pair"], "criterion": df["chosen for"], "lr": df["lr"],
+        "bracketed": df["bracketed"],
+        **{f"{key}_{stat}": [s[stat] for s in df[key]] for key in ("steps", "final")
+           for stat in ("mean", "ci_low", "ci_high")}})
+    doc.table(shown, tables.rounded_numbers(numbers), name,
+              "Each loss at its own η, chosen on the validation split (never the test split), "
+              "for speed and for accuracy, and the chosen runs on the test split: steps as "
+              "geometric mean [95 % interval] over the seeds that reached the target, accuracy "
+              "as mean [95 % interval]; an η at the grid's edge was not bracketed")
