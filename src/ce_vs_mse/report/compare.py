@@ -20,20 +20,30 @@ from .tables import cell
 UNBRACKETED = "not bracketed, so no winner is named at each loss's own η"
 
 
-def interval_note(stats: dict, null: float = 1.0) -> str:
+def interval_note(stats: dict, null: float = 1.0, seeds: int | None = None) -> str:
     """``, no difference detected at n = 5`` when the interval holds ``null`` (1 for a
-    ratio, 0 for a difference), `` (n = 2: too few seeds for an interval)``, or ""."""
+    ratio, 0 for a difference), `` (n = 2: too few for an interval)``, or ""; with
+    ``seeds``, the run's seeds, how many of them the numbers stand on where fewer."""
     n = int(stats["n"])
+    of = f" of {int(seeds)} seeds" if seeds and n < seeds else ""
     if n and not np.isfinite(stats["ci_low"]):
-        return f" (n = {n}: too few seeds for an interval)"
+        return f" (n = {n}{of}: too few for an interval)"
     if n and stats["ci_low"] <= null <= stats["ci_high"]:
-        return f", no difference detected at n = {n}"
-    return ""
+        return f", no difference detected at n = {n}{of}"
+    return f" (n = {n}{of})" if of else ""
 
 
-def ratio_words(stats: dict) -> str:
+def ratio_words(stats: dict, seeds: int | None = None) -> str:
     """``×1.9 [1.7, 2.1]``, with :func:`interval_note`."""
-    return f"×{cell(stats)}{interval_note(stats)}"
+    return f"×{cell(stats)}{interval_note(stats, 1.0, seeds)}"
+
+
+def shared_condition(table: pd.DataFrame) -> str:
+    """``At a shared η = 0.5`` (or, over several, that each comparison shares one): the
+    condition of a section that trains both losses at the same η, named in its answer."""
+    lrs = sorted(table["lr"].unique())
+    return (f"At a shared η = {lrs[0]:g}" if len(lrs) == 1 else
+            "Each comparison at one η that both losses share")
 
 
 def steps_ratio(table: pd.DataFrame, slow: pd.Series, fast: pd.Series,
