@@ -17,7 +17,7 @@ from ..core import losses
 from . import aggregate, seeds, style, tables, tuning
 from .tables import cell
 
-UNBRACKETED = "not bracketed, so no winner is named at each loss's own η"
+NO_WINNER = "so no winner is named at each loss's own η"
 
 
 def interval_note(stats: dict, null: float = 1.0, seeds: int | None = None) -> str:
@@ -105,10 +105,9 @@ def versus(table: pd.DataFrame, target: str, shared: float) -> list[dict]:
 
 
 def own_words(v: dict, target: str) -> str:
-    """:func:`at_own` of a :func:`versus` comparison's ratio at each one's own η."""
-    if v["chosen"] is None:
-        return f"no own η: {unreached(v, target)}"
-    return at_own(v["own"][0], v["chosen"])
+    """A :func:`versus` comparison's ratio at each one's own η: ``×1.9 [1.7, 2.1]``, or
+    why there is none."""
+    return v["own"][0] if v["chosen"] is not None else f"no own η: {unreached(v, target)}"
 
 
 def unreached(v: dict, target: str) -> str:
@@ -117,17 +116,25 @@ def unreached(v: dict, target: str) -> str:
     return f"{' and '.join(v['unreached'])} reached {target} on validation at no η of the grid"
 
 
-def at_own(words: str, chosen, criterion: str = "") -> str:
-    """``×1.9 [1.7, 2.1] at each loss's own η, chosen on validation (softmax+ce 5,
-    softmax+mse 10)`` of ``words`` and the runs ``chosen`` by :func:`.tuning.choose` (for
-    ``criterion``, e.g. "accuracy", when named); for an optimum at the grid's edge, that it
-    was not bracketed and no winner is named from it."""
-    words = (f"{words} at each loss's own η, chosen on validation"
-             + (f" for {criterion}" if criterion else "") + " ("
-             + ", ".join(f"{r['pair']} {r['lr']:g}" for r in chosen) + ")")
+def chosen(comparisons: list[dict]) -> list[pd.Series]:
+    """The runs chosen on validation in :func:`versus` comparisons, one per pair."""
+    rows = {r["pair"]: r for v in comparisons for r in v["chosen"] or ()}
+    return [rows[p] for p in style.order(rows)]
+
+
+def own_etas(rows, criterion: str = "") -> str:
+    """``each loss's own η, chosen on validation (softmax+ce 5, softmax+mse 10)`` of the runs
+    :func:`.tuning.choose` chose (for ``criterion``, e.g. "accuracy", when named)."""
+    return ("each loss's own η, chosen on validation" + (f" for {criterion}" if criterion else "")
+            + " (" + ", ".join(f"{r['pair']} {r['lr']:g}" for r in rows) + ")")
+
+
+def unbracketed(rows) -> str:
+    """`` Not bracketed: softmax+mse's η = 10 is the grid's largest, so no winner is named at
+    each loss's own η.`` for chosen runs at their grid's edge, or ""."""
     edges = [f"{r['pair']}'s η = {r['lr']:g} is the grid's {tuning.edge(r)}"
-             for r in chosen if tuning.edge(r)]
-    return f"{words}; {' and '.join(edges)}: {UNBRACKETED}" if edges else words
+             for r in rows if tuning.edge(r)]
+    return f" Not bracketed: {' and '.join(edges)}, {NO_WINNER}." if edges else ""
 
 
 def own_table(doc, exp, name: str) -> None:

@@ -14,7 +14,12 @@ def draw(doc: Document, exp: Experiment) -> str:
     standard.draw(doc, exp)
     compare.own_table(doc, exp, "counter_case_own_eta")
     shared = tuning.shared_lr(exp.table)
-    parts = [f"{v['pair']} over {v['reference']}: {v['shared'][0]} at the shared η = "
-             f"{shared:g}; {compare.own_words(v, exp.target)}"
-             for v in compare.versus(exp.table, exp.target, shared)]
-    return f"Steps to {exp.target} test accuracy per seed, " + "; ".join(parts) + "."
+    versus = compare.versus(exp.table, exp.target, shared)
+    if not versus:
+        return "no pairs to compare."
+    rows = compare.chosen(versus)
+    parts = [f"{v['pair']}: {v['shared'][0]}, and {compare.own_words(v, exp.target)}"
+             for v in versus]
+    return (f"Steps to {exp.target} test accuracy over {versus[0]['reference']}'s, per seed, at "
+            f"the shared η = {shared:g} and at {compare.own_etas(rows)}: " + "; ".join(parts)
+            + "." + compare.unbracketed(rows))

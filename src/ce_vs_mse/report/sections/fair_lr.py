@@ -18,9 +18,10 @@ def draw(doc: Document, exp: Experiment) -> str:
     shared = tuning.shared_lr(exp.table)
     speed = [f"Steps to {exp.target} test accuracy, {v['pair']} over {v['reference']} per "
              f"seed: {v['shared'][0]} at the shared η = {shared:g}; "
-             f"{compare.own_words(v, exp.target)}."
+             f"{compare.own_words(v, exp.target)} at {compare.own_etas(v['chosen'] or ())}."
+             + compare.unbracketed(v["chosen"] or ())
              for v in compare.versus(exp.table, exp.target, shared)]
-    return " ".join([*speed, _accuracy(exp)])
+    return " ".join([*speed, _accuracy(exp)]).strip()
 
 
 def _accuracy(exp: Experiment) -> str:
@@ -36,8 +37,9 @@ def _accuracy(exp: Experiment) -> str:
         if pair == ref:
             continue
         d = seeds.difference(exp.table, r["run"], chosen[ref]["run"])
-        parts.append(compare.at_own(
-            f"{pair} {cell(final.loc[r['run']])} against {ref} "
-            f"{cell(final.loc[chosen[ref]['run']])}, a difference per seed of "
-            f"{cell(d)}{compare.interval_note(d, 0.0)},", (chosen[ref], r), "accuracy"))
-    return "Final test accuracy: " + "; ".join(parts) + "."
+        rows = (chosen[ref], r)
+        parts.append(f"Final test accuracy at {compare.own_etas(rows, 'accuracy')}: {pair} "
+                     f"{cell(final.loc[r['run']])} against {ref} "
+                     f"{cell(final.loc[chosen[ref]['run']])}, a difference per seed of "
+                     f"{cell(d)}{compare.interval_note(d, 0.0)}." + compare.unbracketed(rows))
+    return " ".join(parts)
