@@ -149,22 +149,21 @@ def own_table(doc, exp, name: str) -> None:
         chosen = tuning.choose(exp.table, criterion)
         for i in style.ranks(chosen["pair"]):
             r = chosen.iloc[i]
-            rows.append({"pair": r["pair"], "chosen for": what, "lr": r["lr"],
-                         "bracketed": r["bracketed"], "val": r, "steps": steps.loc[r["run"]],
-                         "final": final.loc[r["run"]]})
+            rows.append({"pair": r["pair"], "chosen for": what, "criterion": criterion,
+                         "lr": r["lr"], "bracketed": r["bracketed"], "val": r,
+                         "steps": steps.loc[r["run"]], "final": final.loc[r["run"]]})
     df = pd.DataFrame(rows)
     shown = pd.DataFrame({
         "pair": df["pair"], "chosen on validation for": df["chosen for"],
         "own η": [tuning.describe(r["val"]) for r in rows],
-        "on validation": [cell(r["val"], steps=r["chosen for"] != "highest final accuracy")
-                          for r in rows],
+        "on validation": [cell(r["val"], steps=r["criterion"] == tuning.SPEED) for r in rows],
         f"test: steps to {exp.target}": [cell(s, steps=True) for s in df["steps"]],
         "test: final accuracy": [cell(f) for f in df["final"]],
         "seeds": [tables.seeds(s, "reached") for s in df["steps"]]})
     numbers = pd.DataFrame({
         "pair": df["pair"], "criterion": df["chosen for"], "lr": df["lr"],
         "bracketed": df["bracketed"],
-        **{f"{key}_{stat}": [s[stat] for s in df[key]] for key in ("steps", "final")
+        **{f"{key}_{stat}": [s[stat] for s in df[key]] for key in ("val", "steps", "final")
            for stat in ("mean", "ci_low", "ci_high")}})
     doc.table(shown, tables.rounded_numbers(numbers), name,
               "Each loss at its own η, chosen on the validation split (never the test split), "

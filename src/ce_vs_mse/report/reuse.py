@@ -33,18 +33,30 @@ class Repeats:
     total: int = 0
     of: dict[str, list[str]] = field(default_factory=dict)
 
+    def _all(self) -> str:
+        """``all 9 of its comparisons use the same runs as label_noise`` when one earlier
+        section has every one of them (e.g. a section drawing another's runs), else ""."""
+        if len(self.of) != 1:
+            return ""
+        how, labels = next(iter(self.of.items()))
+        return f"all {self.total} of its comparisons use {how}" if len(labels) == self.total else ""
+
     def note(self) -> str:
         """``Not new evidence: softmax+mse / softmax+ce (model=mlp) uses the same runs as
         quickstart.``, or ""."""
-        return "".join(f"Not new evidence: {'; '.join(labels)} "
-                       f"{'uses' if len(labels) == 1 else 'use'} {how}. "
-                       for how, labels in self.of.items()).strip()
+        if self._all():
+            return f"Not new evidence: {self._all()}."
+        return " ".join(f"Not new evidence: {'; '.join(labels)} "
+                        f"{'uses' if len(labels) == 1 else 'use'} {how}."
+                        for how, labels in self.of.items())
 
     def summary(self) -> str:
-        """``Not new evidence (its section says which): 2 of its 4 comparisons use the same
+        """``Not new evidence (its section says which): of its 4 comparisons, 2 use the same
         runs as quickstart.``, or ""."""
         if not self.of:
             return ""
+        if self._all():
+            return f"Not new evidence: {self._all()}."
         parts = [f"{len(labels)} {'uses' if len(labels) == 1 else 'use'} {how}"
                  for how, labels in self.of.items()]
         return (f"Not new evidence (its section says which): of its {self.total} comparisons, "
