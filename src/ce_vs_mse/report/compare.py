@@ -81,9 +81,9 @@ def versus(table: pd.DataFrame, target: str, shared: float) -> list[dict]:
     """Each pair of ``table`` (one setting, every η) against :func:`reference`: steps to the
     target per seed at the ``shared`` η and at each one's own η, chosen on validation for speed
     (:data:`.tuning.SPEED`). One dict per other pair: ``pair``, ``reference``, ``shared`` and
-    ``own`` (words, gap), ``chosen`` (the two rows of :func:`.tuning.choose`) and
-    ``bracketed`` (both chosen η inside their grids); ``own`` and ``chosen`` are None when one
-    of them reached the target on validation at no η, and ``unreached`` names which."""
+    ``own`` (words, gap), ``chosen`` (the two rows of :func:`.tuning.choose`, each saying
+    whether its η is bracketed); ``own`` and ``chosen`` are None when one of them reached the
+    target on validation at no η, and ``unreached`` names which."""
     ref = reference(table["pair"])
     runs = table.drop_duplicates("run")
     at = {r["pair"]: r for _, r in runs[np.isclose(runs["lr"], shared)].iterrows()}
@@ -92,22 +92,23 @@ def versus(table: pd.DataFrame, target: str, shared: float) -> list[dict]:
     for pair in style.order(table["pair"]):
         if pair == ref:
             continue
-        row = {"pair": pair, "reference": ref, "own": None, "chosen": None, "bracketed": False,
+        row = {"pair": pair, "reference": ref, "own": None, "chosen": None,
                "unreached": [p for p in (ref, pair) if p not in own],
                "shared": (steps_ratio(table, at[pair], at[ref], target)
                           if {pair, ref} <= set(at) else ("not trained at it", np.nan))}
         if {pair, ref} <= set(own):
             row.update(own=steps_ratio(table, own[pair], own[ref], target),
-                       chosen=(own[ref], own[pair]),
-                       bracketed=bool(own[pair]["bracketed"] and own[ref]["bracketed"]))
+                       chosen=(own[ref], own[pair]))
         out.append(row)
     return out
 
 
-def own_words(v: dict, target: str) -> str:
-    """A :func:`versus` comparison's ratio at each one's own η: ``×1.9 [1.7, 2.1]``, or
-    why there is none."""
-    return v["own"][0] if v["chosen"] is not None else f"no own η: {unreached(v, target)}"
+def own_words(v: dict, target: str, etas: bool = False) -> str:
+    """A :func:`versus` comparison's ratio at each one's own η: ``×1.9 [1.7, 2.1]`` (with
+    ``etas``, followed by `` at`` :func:`own_etas`), or why there is none."""
+    if v["chosen"] is None:
+        return f"no own η: {unreached(v, target)}"
+    return v["own"][0] + (f" at {own_etas(v['chosen'])}" if etas else "")
 
 
 def unreached(v: dict, target: str) -> str:

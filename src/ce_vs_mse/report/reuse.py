@@ -35,8 +35,8 @@ class Repeats:
 
     def _all(self) -> str:
         """``all 9 of its comparisons use the same runs as label_noise`` when one earlier
-        section has every one of them (e.g. a section drawing another's runs), else ""."""
-        if len(self.of) != 1:
+        section has every one of several (e.g. a section drawing another's runs), else ""."""
+        if len(self.of) != 1 or self.total < 2:
             return ""
         how, labels = next(iter(self.of.items()))
         return f"all {self.total} of its comparisons use {how}" if len(labels) == self.total else ""

@@ -18,7 +18,7 @@ def draw(doc: Document, exp: Experiment) -> str:
     shared = tuning.shared_lr(exp.table)
     speed = [f"Steps to {exp.target} test accuracy, {v['pair']} over {v['reference']} per "
              f"seed: {v['shared'][0]} at the shared η = {shared:g}; "
-             f"{compare.own_words(v, exp.target)} at {compare.own_etas(v['chosen'] or ())}."
+             f"{compare.own_words(v, exp.target, etas=True)}."
              + compare.unbracketed(v["chosen"] or ())
              for v in compare.versus(exp.table, exp.target, shared)]
     return " ".join([*speed, _accuracy(exp)]).strip()
