@@ -144,7 +144,9 @@ def _ratio_answer(exp: Experiment) -> str:
             told["squared error slower (interval above 1)" if r["ci_low"] > 1 else
                  "squared error faster (interval below 1)" if r["ci_high"] < 1 else
                  "no difference detected (interval holding 1)"] += 1
-    counts = ", ".join(f"{what} in {n}" for what, n in told.most_common())
+    told[f"without an interval (fewer than {aggregate.MIN_SEEDS} seeds where both reached "
+         "it)"] = len(rows) - sum(told.values())
+    counts = ", ".join(f"{what} in {n}" for what, n in told.most_common() if n)
     return (f"{compare.shared_condition(exp.table)} ({OWN_ETA}), squared error's steps to "
             f"{exp.target} over cross-entropy's, per seed: " + "; ".join(parts)
-            + f". Of {len(rows)} comparisons: {counts or 'none with an interval'}.")
+            + f". Of {len(rows)} comparisons: {counts}.")
