@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -158,3 +159,16 @@ def report_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:
     return pd.read_csv(run_dir / "metrics.csv")
+
+
+def negative_bounds(text: str) -> list[str]:
+    """Ratios (×a [b, c]) and step-count or ratio table cells whose interval goes below 0."""
+    bad = re.findall(r"×[0-9.]+ \[-[^\]]*\]", text)
+    for block in re.findall(r"(?m)^\|.*\|$(?:\n^\|.*\|$)+", text):
+        header, _, *rows = block.splitlines()
+        names = [c.strip() for c in header.strip("|").split("|")]
+        for row in rows:
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            bad += [c for n, c in zip(names, cells, strict=True)
+                    if ("steps" in n or "ratio" in n) and ("[-" in c or c.startswith("-"))]
+    return bad

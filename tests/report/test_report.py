@@ -18,7 +18,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPORT, cli, forked, report_cli
+from conftest import REPORT, cli, forked, negative_bounds, report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
 
@@ -370,6 +370,15 @@ def test_the_committed_report_has_only_the_named_experiments(runs, built, tmp_pa
     assert "No finished runs of this experiment: run `ce-vs-mse experiment=neuron`" in text
     assert "`neuron`: 4 seed(s) trained with overrides" in text
     assert "--experiments named" in text and "\n## neuron\n" in (built / "a/REPORT.md").read_text()
+
+
+def test_no_interval_of_a_ratio_or_a_step_count_goes_below_zero(built):
+    """Step counts and their ratios are geometric means with log-scale intervals, diverged
+    seeds and all: no ``[-`` in a ratio or a step-count column of REPORT.md."""
+    assert negative_bounds("×1.2 [-0.3, 2.0]")  # the check finds one where there is one
+    text = (built / "a/REPORT.md").read_text()
+    assert "×" in text and "| steps to" in text
+    assert not negative_bounds(text)
 
 
 def test_report_records_what_built_it(built):

@@ -11,7 +11,7 @@ ids).
 - :mod:`.sections.standard`: the standard section every experiment gets
 - :mod:`.sections.neuron`: Nielsen's single sigmoid neuron, from a good and a saturated start
 - :mod:`.sections.saturation`: larger initial weights, and whether the gap widens
-- :mod:`.sections.fair_lr`: each loss at its own best learning rate
+- :mod:`.sections.fair_lr`: each loss at its own learning rate, chosen on validation
 - :mod:`.sections.lr_scaling`: squared error at η against cross-entropy at η/K (η/4 sigmoid)
 - :mod:`.sections.lr_scaling_depth`, :mod:`.sections.lr_scaling_neuron`: the same account
   cited on the depth and neuron runs
@@ -28,6 +28,9 @@ ids).
 - :mod:`.experiment`: an experiment's seeds, as a section gets them
 - :mod:`.aggregate`: runs read back from disk; means and t-intervals over seeds
 - :mod:`.seeds`: which seeds and runs a number stands on; two runs compared seed by seed
+- :mod:`.tuning`: each loss's η chosen on the validation split, and whether it was bracketed
+- :mod:`.compare`: squared error against cross-entropy at a shared η and at each one's own
+- :mod:`.reuse`: which comparisons repeat runs an earlier section trained (counted once)
 - :mod:`.gap`: whether squared error's lag grows along a setting (saturation, depth)
 - :mod:`.scaling`: the step-size account (η against η/K) and the measured gradient ratio
 - :mod:`.grad_norms`: the per-layer gradient-norm columns the runs log

@@ -23,7 +23,7 @@ from .. import forks
 from ..config import tree as config_tree
 from ..store import provenance
 from ..store.lock import locked
-from . import aggregate
+from . import aggregate, reuse
 from .document import Document
 from .experiment import Experiment
 from .sections import ADHOC_QUESTION, SECTIONS, standard
@@ -107,7 +107,9 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     curves = (runs.curves[runs.curves["experiment"].isin(set(table["experiment"]))
                           & runs.curves["run"].isin(set(table["run"]))]
               if len(table) else runs.curves)
-    draw = functools.partial(_section, aggregate.Runs(table, curves), out, svg)
+    repeated = reuse.repeats(table, [(n, SECTIONS[n].experiment if n in SECTIONS else n)
+                                     for n in names])
+    draw = functools.partial(_section, aggregate.Runs(table, curves), out, svg, repeated)
     doc = Document(out)
     # the sections with the most seeds (the most to draw) start first, so that the largest
     # is not left to be drawn alone at the end; before them those drawn without runs, whose
@@ -128,7 +130,7 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     doc.text(TITLE, f"Built by `{command}` "
              f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
              "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
-    doc.text("## Summary", *(f"- **{name}**: *{question}* {answer}"
+    doc.text("## Summary", *_independent(repeated), *(f"- **{name}**: *{question}* {answer}"
                              for name, (_, question, answer) in zip(names, drawn, strict=True)))
     if runs.skipped:
         doc.text("Skipped run folders (not finished or unreadable):", "",
@@ -142,13 +144,31 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     return doc.write()
 
 
+def _independent(repeated: dict[str, reuse.Repeats]) -> list[str]:
+    """The Summary's first paragraph: how many comparisons the answers stand on, and how many
+    of them are independent (a run reused by several sections counts once)."""
+    total = sum(r.total for r in repeated.values())
+    if not total:
+        return []
+    again = sum(len(labels) for r in repeated.values() for labels in r.of.values())
+    sections = sum(bool(r.total) for r in repeated.values())
+    return [f"The {sections} sections below with runs compare squared error with "
+            f"cross-entropy or BCE {total} times (a squared-error run and a log-loss run that "
+            f"differ only in the loss, paired seed by seed): {total - again} independent "
+            f"results, and {again} comparisons that repeat runs of an earlier section (the "
+            "same configuration, some trained for more or fewer epochs), which those "
+            "sections' answers name as not new evidence.", ""]
+
+
 def _counts(table: pd.DataFrame) -> str:
     status = table["status"].value_counts() if len(table) else pd.Series(dtype=int)
     return ", ".join(f"{status.get(s, 0)} {s}" for s in ("done", "diverged", "failed"))
 
 
-def _section(runs: aggregate.Runs, out: Path, svg: bool, name: str) -> tuple[list[str], str, str]:
-    """Draw one section; return its Markdown lines, its question and its one-line answer."""
+def _section(runs: aggregate.Runs, out: Path, svg: bool, repeated: dict[str, reuse.Repeats],
+             name: str) -> tuple[list[str], str, str]:
+    """Draw one section; return its Markdown lines, its question and its one-line answer,
+    each saying which of its comparisons repeat an earlier section's runs."""
     threads = torch.get_num_threads()
     # One thread, here and in a worker alike: the same arithmetic either way, and a forked
     # child must not use an OpenMP pool its parent may have started.
@@ -169,10 +189,13 @@ def _section(runs: aggregate.Runs, out: Path, svg: bool, name: str) -> tuple[lis
                    if name == "mnist" else f"run `ce-vs-mse experiment={source}`")
             doc.text(f"No finished runs of this experiment: {how}.")
             return doc.lines, question, f"not run yet ({how})."
+        again = repeated.get(name, reuse.Repeats())
+        if again.of:
+            doc.text(f"*{again.note()}*")
         answer = (section.draw if section else standard.draw)(doc, exp)
         if exp is not None and exp.lost():  # the summary says what no answer stands on
             answer = f"{answer.rstrip('.')} ({exp.lost()}; left out)."
-        return doc.lines, question, answer
+        return doc.lines, question, f"{answer} {again.summary()}".strip()
     finally:
         torch.set_num_threads(threads)
 

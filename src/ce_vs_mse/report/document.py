@@ -2,7 +2,8 @@
 written atomically, and the number formats every table uses.
 
 A table's numbers are shown to three significant digits (whole steps for step counts), as
-``mean [95 % interval]`` in one cell; the CSV holds the same rounded numbers, one per column.
+``mean [95 % interval]`` in one cell (a geometric mean for step counts and their ratios); the
+CSV holds the same rounded numbers, one per column.
 """
 
 from __future__ import annotations

@@ -34,12 +34,27 @@ def best(rows: pd.DataFrame, largest: bool = True):
     return ranked["mean"].idxmax() if largest else ranked["mean"].idxmin()
 
 
+def _paired(table: pd.DataFrame, a_run: str, b_run: str, column: str) -> pd.DataFrame:
+    """``column`` of runs ``a_run`` (column a) and ``b_run`` (b), one row per seed where both
+    are done and have a value."""
+    a, b = (done(table[table["run"] == r]).set_index("seed")[column] for r in (a_run, b_run))
+    return pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
+
+
 def ratio(table: pd.DataFrame, slow_run: str, fast_run: str,
           column: str = "steps_to_target") -> dict:
     """Per seed, ``column`` of run ``slow_run`` over that of ``fast_run`` (the same seeds,
     both done with a value); geometric mean and interval of the ratio (on the log ratio),
     ``n`` the seeds it stands on."""
-    a, b = (done(table[table["run"] == r]).set_index("seed")[column] for r in
-            (slow_run, fast_run))
-    both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
+    both = _paired(table, slow_run, fast_run, column)
     return aggregate.mean_ci(both["a"] / both["b"], log=True)
+
+
+def difference(table: pd.DataFrame, a_run: str, b_run: str,
+               column: str = "final test/accuracy") -> dict:
+    """Per seed, ``column`` of run ``a_run`` minus that of ``b_run`` (the same seeds, both
+    done): mean and t-interval of the paired difference, ``n`` the seeds it stands on."""
+    both = _paired(table, a_run, b_run, column)
+    stats = aggregate.mean_ci(both["a"] - both["b"])
+    # equal accuracies, logged in float32, differ by ~1e-8, which three significant digits show
+    return {**stats, "mean": round(stats["mean"], 6)}

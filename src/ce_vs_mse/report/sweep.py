@@ -16,6 +16,6 @@ def figure(doc: Document, exp: Experiment, column: str, xlabel: str) -> None:
                         f"steps to {exp.target}", "reached")], column, xlabel)
     left_out = tables.left_out(exp.table, exp.labels)
     doc.figure(fig, f"{exp.name}_by_{column}", f"{exp.name}: final test accuracy and steps to "
-               f"{exp.target} against {xlabel}, mean and 95 % interval over seeds (steps: over "
-               "the seeds that reached it; a missing point: none did)."
+               f"{exp.target} against {xlabel}, mean and 95 % interval over seeds (steps: "
+               "geometric mean over the seeds that reached it; a missing point: none did)."
                + (f" {left_out}" if left_out else ""))

@@ -7,6 +7,10 @@ over seeds); for an accuracy question, the η with the highest mean final valida
 Runs with a diverged or failed seed are passed over while a clean run exists. The choice says
 whether it is *bracketed*: an optimum at the smallest or the largest η of the grid was not
 (a better η may lie beyond it), and a section says so instead of naming a winner from it.
+
+A section that compares the losses at one *shared* η as well uses :func:`shared_lr`: the η
+that the one-η experiments (quickstart, multiclass, saturation, optimizer's SGD) train both
+losses at, so that its shared-η numbers are theirs.
 """
 
 from __future__ import annotations
@@ -17,11 +21,22 @@ import pandas as pd
 from . import aggregate, seeds
 
 SPEED, ACCURACY = "val_steps_to_target", "final val/accuracy"
+SHARED_LR = 0.5  # configs/optimizer/sgd.yaml's η: the one-η experiments train at it
 
 
 def has_validation(table: pd.DataFrame) -> bool:
     """Whether the runs were trained with a validation split to choose η on."""
     return ACCURACY in table and table[ACCURACY].notna().any()
+
+
+def shared_lr(table: pd.DataFrame) -> float:
+    """The shared η to compare the losses at: :data:`SHARED_LR` when every pair (and every
+    other setting, e.g. each depth) was trained at it, else the smallest η they all were."""
+    others = [c for c in aggregate.varying(table) if c != "lr"]
+    common = set.intersection(*(set(g["lr"]) for _, g in table.groupby(["pair", *others])))
+    if not common:
+        return float(table["lr"].min())
+    return SHARED_LR if SHARED_LR in common else min(common)
 
 
 def choose(table: pd.DataFrame, criterion: str = SPEED) -> pd.DataFrame:
@@ -55,7 +70,16 @@ def _pick(group: pd.DataFrame, criterion: str):
     return ranked[ranked["n"] == most]["mean"].idxmin()
 
 
+def edge(row: pd.Series) -> str:
+    """``largest`` or ``smallest``: which end of its grid the η of a run of :func:`choose`
+    is at, when it is not bracketed; "" when it is."""
+    if row["bracketed"]:
+        return ""
+    return "largest" if row["lr"] >= max(row["grid"]) else "smallest"
+
+
 def describe(row: pd.Series) -> str:
-    """``η = 2`` or ``η = 5 (the grid's edge: not bracketed)``."""
-    edge = "" if row["bracketed"] else " (the grid's edge: not bracketed)"
-    return f"η = {row['lr']:g}{edge}"
+    """``η = 2``, or ``η = 10 (the grid's largest: not bracketed)`` for a run of
+    :func:`choose` at its grid's edge."""
+    at = edge(row)
+    return f"η = {row['lr']:g}" + (f" (the grid's {at}: not bracketed)" if at else "")

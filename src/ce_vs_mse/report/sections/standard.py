@@ -6,9 +6,11 @@ adds what its question needs; an experiment without one gets only this.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
-from .. import aggregate, grad_norms, plots, style, tables
+from .. import aggregate, compare, grad_norms, plots, style, tables
 from ..document import Document
 from ..experiment import Experiment
 from ..plots import Metric, Panel
@@ -103,40 +105,49 @@ def draw(doc: Document, exp: Experiment) -> str:
     target = exp.target
     shown, numbers = tables.steps_to_target(exp.table, cols, target)
     doc.table(shown, numbers, f"{name}_steps_to_target",
-              f"Steps to {target} test accuracy: mean [95 % interval] over the seeds that "
-              "reached it")
+              f"Steps to {target} test accuracy: geometric mean [95 % interval] over the seeds "
+              "that reached it")
     rows = aggregate.by_run(exp.table, "steps_to_target")
     doc.figure(plots.bars(rows, cols, f"mini-batch updates to {target} test accuracy"),
                f"{name}_steps_to_target", f"{name}: mini-batch updates until test accuracy "
-               f"first reaches {target}, mean and 95 % interval over the seeds that reached "
-               f"it; a run without a bar says how many seeds reached it or diverged.{note}")
+               f"first reaches {target}, geometric mean and 95 % interval over the seeds that "
+               f"reached it; a run without a bar says how many seeds reached it or diverged.{note}")
     ratio = tables.paired_ratio(exp.table, cols)
     if ratio is not None:
         doc.table(*ratio, f"{name}_paired_ratio", "Steps to target of squared error over "
                   "those of cross-entropy, per seed (same head, seed, start and batches; > 1: "
-                  "squared error is slower), over the seeds where both reached it")
+                  "squared error is slower): geometric mean [95 % interval] over the seeds "
+                  "where both reached it")
     shown, numbers = tables.final_accuracy(exp.table, cols)
     doc.table(shown, numbers, f"{name}_final_accuracy", "Final test accuracy: mean [95 % "
               "interval] over the seeds that did not diverge")
     return _ratio_answer(exp)
 
 
+OWN_ETA = "each loss at its own η: the fair_lr and lr_scaling sections"
+
+
 def _ratio_answer(exp: Experiment) -> str:
-    """"Yes/No/Partly: ..." from the paired ratios of the experiment."""
+    """Squared error's steps over cross-entropy's per seed, under the one condition they were
+    trained in, a shared η (named, with where each loss at its own η is), and how many
+    comparisons the intervals tell apart; no verdict that holds at one η only."""
     rows = aggregate.paired_ratio(exp.table)
     if rows.empty:
         return "no cross-entropy and squared-error runs to compare."
     cols = [c for c in exp.labels if c in rows]
-    parts, slower = [], 0
+    parts, told = [], Counter()
     for _, r in rows.iterrows():
         where = tables.label(r, cols)
-        what = (f"×{tables.cell(r)}" if r["n"] else
+        what = (compare.ratio_words(r, r["seeds"]) if r["n"] else
                 f"no seed where both reached {exp.target}")
-        if 0 < r["n"] < r["seeds"]:
-            what += f" ({int(r['n'])}/{int(r['seeds'])} seeds)"
         parts.append(f"{r['pair']}{f' ({where})' if where else ''} {what}")
-        slower += bool(r["n"] >= 2 and r["ci_low"] > 1)
-    verdict = "Yes" if slower == len(rows) else "No" if slower == 0 else "Partly"
-    return (f"{verdict}: squared error needed more updates to reach {exp.target} (interval "
-            f"above 1) in {slower} of {len(rows)} comparisons; steps of squared error over "
-            "cross-entropy, per seed: " + "; ".join(parts) + ".")
+        if r["n"] >= aggregate.MIN_SEEDS:
+            told["squared error slower (interval above 1)" if r["ci_low"] > 1 else
+                 "squared error faster (interval below 1)" if r["ci_high"] < 1 else
+                 "no difference detected (interval holding 1)"] += 1
+    told[f"without an interval (fewer than {aggregate.MIN_SEEDS} seeds where both reached "
+         "it)"] = len(rows) - sum(told.values())
+    counts = ", ".join(f"{what} in {n}" for what, n in told.most_common() if n)
+    return (f"{compare.shared_condition(exp.table)} ({OWN_ETA}), squared error's steps to "
+            f"{exp.target} over cross-entropy's, per seed: " + "; ".join(parts)
+            + f". Of {len(rows)} comparisons: {counts}.")
