@@ -44,9 +44,9 @@ def covering(jobs: list[list[str]]) -> list[list[str]]:
 
 
 def test_covering_jobs_set_every_value_in_fewer_jobs():
-    grid = jobs(config_dir() / "experiment" / "depth.yaml")  # 2 pairs x 4 depths x 4 etas
+    grid = jobs(config_dir() / "experiment" / "depth.yaml")  # 2 pairs x 4 depths x 5 etas
     few = covering(grid)
-    assert len(grid) == 32 and len(few) == 4 and all(job in grid for job in few)
+    assert len(grid) == 40 and len(few) == 5 and all(job in grid for job in few)
     assert {o for job in few for o in job} == {o for job in grid for o in job}
     assert covering([[]]) == [[]]
 
