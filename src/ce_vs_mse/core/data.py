@@ -116,30 +116,30 @@ def _torchvision(cfg, cls: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return tuple(splits)
 
 
-def _check_split(cfg, y: np.ndarray) -> None:
-    """A stratified split needs every class in both splits (scikit-learn's rule for a float
-    test_size: ceil(test_fraction · n) test examples)."""
+def _check_stratified(key: str, fraction: float, y: np.ndarray, held: str, whole: str,
+                      zero: str = "") -> None:
+    """A stratified split needs every class on both sides (scikit-learn's rule for a float
+    size: ceil(fraction · n) held-out examples); ``held`` names the held-out side, ``whole``
+    what is split, ``zero`` a choice besides the range (e.g. "0 or ")."""
     n, classes = y.size, np.unique(y).size
-    n_test = math.ceil(cfg.test_fraction * n)
-    if n_test < classes or n - n_test < classes:
+    n_held = math.ceil(fraction * n)
+    if n_held < classes or n - n_held < classes:
         raise ConfigError(
-            f"dataset.test_fraction={cfg.test_fraction:g} leaves {n_test} test examples and "
-            f"{n - n_test} training examples of {cfg.name}'s {n}; each split needs one of each "
-            f"of its {classes} classes: choose a value between {classes / n:.3g} and "
-            f"{1 - classes / n:.3g}")
+            f"{key}={fraction:g} leaves {n_held} {held} examples and {n - n_held} training "
+            f"examples of {whole}; each split needs one of each of its {classes} classes: "
+            f"choose {zero}a value between {classes / n:.3g} and {1 - classes / n:.3g}")
+
+
+def _check_split(cfg, y: np.ndarray) -> None:
+    """The test split of a dataset without an official one."""
+    _check_stratified("dataset.test_fraction", cfg.test_fraction, y, "test",
+                      f"{cfg.name}'s {y.size}")
 
 
 def _check_val_split(cfg, y_train: np.ndarray) -> None:
-    """The validation split, carved from the training split as :func:`_check_split` carves
-    the test split, needs every class on both sides of it too."""
-    n, classes = y_train.size, np.unique(y_train).size
-    n_val = math.ceil(cfg.val_fraction * n)
-    if n_val < classes or n - n_val < classes:
-        raise ConfigError(
-            f"dataset.val_fraction={cfg.val_fraction:g} leaves {n_val} validation examples and "
-            f"{n - n_val} training examples of {cfg.name}'s {n} training examples; each split "
-            f"needs one of each of its {classes} classes: choose 0 or a value between "
-            f"{classes / n:.3g} and {1 - classes / n:.3g}")
+    """The validation split, carved from the training split as the test split is carved."""
+    _check_stratified("dataset.val_fraction", cfg.val_fraction, y_train, "validation",
+                      f"{cfg.name}'s {y_train.size} training examples", zero="0 or ")
 
 
 VAL_NOISE_STREAM = 1  # the validation labels' noise: np SeedSequence([noise_seed, this])
