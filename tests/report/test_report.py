@@ -421,3 +421,15 @@ def test_a_sweep_over_a_dataset_option_reports_one_row_per_value(tmp_path):
     assert "n_classes" in aggregate.varying(runs.table)
     steps = pd.read_csv(next((tmp_path / "out/tables").glob("default_final_accuracy*.csv")))
     assert len(steps) == 4, steps  # 2 losses x 2 class counts, each its own row
+
+
+def test_a_report_whose_every_seed_diverged_is_drawn_with_a_note(tmp_path):
+    """The README's own diverging run (η = 1e6): every seed diverged, so there is no curve to
+    draw; the report says so and counts them instead of dying in the figure code."""
+    cli("loss=ce", "optimizer.lr=1e6", "trainer.epochs=1", "seeds=[0,1]", cwd=tmp_path)
+    proc = report_cli("--runs", "results/runs", "--experiments", "all", "--out", "out",
+                      cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    text = (tmp_path / "out/REPORT.md").read_text()
+    assert "Every seed of default diverged or failed: there are no curves to draw" in text
+    assert "2 of 2 seeds diverged" in text

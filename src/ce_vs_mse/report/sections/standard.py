@@ -83,25 +83,11 @@ def draw(doc: Document, exp: Experiment) -> str:
     steps = (f"x: mini-batch updates, on a log scale from step {first:g} on"
              if first else "x: mini-batch updates")
     note = f" {left_out}" if left_out else ""
-    rescaled = any(map(TEST_MSE.own_axis, exp.table["pair"]))
-    doc.figure(plots.panels_figure(_grid(exp, curves, [ACCURACY, TEST_CE, TEST_MSE]), "step",
-                                   "mini-batch updates", first), f"{name}_accuracy_step",
-               f"{name}: test accuracy, and the cross-entropy and squared error of the model "
-               f"whatever loss trains it (on log scales), mean over seeds with 95 % band; {steps}."
-               + (" The rescaled loss's squared error (its targets are M, not 1) is drawn "
-                  "against the right-hand axis." if rescaled else "")
-               + note)
-    doc.figure(plots.panels_figure(_layers(exp, curves), "step", "mini-batch updates", first),
-               f"{name}_grad_norm", f"{name}: L2 norm of the gradient of each layer's weights "
-               f"(geometric mean over seeds with 95 % band, log scale): how much signal reaches "
-               f"each layer; {steps}.{note}")
-    doc.figure(plots.panels_figure(_grid(exp, curves, [GRAD_Z, SATURATED, GRAD_RATIO]),
-                                   "step", "mini-batch updates", first), f"{name}_output",
-               f"{name}: mean |∂ℓ/∂z| at the output; the share of output units with "
-               "∂a/∂z < 0.01; and squared error's gradient at z over cross-entropy's at each "
-               "model's own outputs (training examples, mean; none for a linear head). Near or "
-               "above its dotted uniform-output value, squared error's lag is a smaller step; "
-               f"far below it, saturation; {steps}.{note}")
+    if curves.empty:  # e.g. ce-vs-mse optimizer.lr=1e6: no seed finished to draw a curve of
+        doc.text(f"Every seed of {name} diverged or failed: there are no curves to draw; the "
+                 "tables below count them.")
+    else:
+        _curves(doc, exp, curves, first, steps, note)
     target = exp.target
     shown, numbers = tables.steps_to_target(exp.table, cols, target)
     doc.table(shown, numbers, f"{name}_steps_to_target",
@@ -122,6 +108,31 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.table(shown, numbers, f"{name}_final_accuracy", "Final test accuracy: mean [95 % "
               "interval] over the seeds that did not diverge")
     return _ratio_answer(exp)
+
+
+def _curves(doc: Document, exp: Experiment, curves, first, steps: str, note: str) -> None:
+    """The three figures of curves against mini-batch updates: accuracy and both losses, the
+    gradient reaching each layer, and the output (|∂ℓ/∂z|, saturation, the gradient ratio)."""
+    name = exp.name
+    rescaled = any(map(TEST_MSE.own_axis, exp.table["pair"]))
+    doc.figure(plots.panels_figure(_grid(exp, curves, [ACCURACY, TEST_CE, TEST_MSE]), "step",
+                                   "mini-batch updates", first), f"{name}_accuracy_step",
+               f"{name}: test accuracy, and the cross-entropy and squared error of the model "
+               f"whatever loss trains it (on log scales), mean over seeds with 95 % band; {steps}."
+               + (" The rescaled loss's squared error (its targets are M, not 1) is drawn "
+                  "against the right-hand axis." if rescaled else "")
+               + note)
+    doc.figure(plots.panels_figure(_layers(exp, curves), "step", "mini-batch updates", first),
+               f"{name}_grad_norm", f"{name}: L2 norm of the gradient of each layer's weights "
+               f"(geometric mean over seeds with 95 % band, log scale): how much signal reaches "
+               f"each layer; {steps}.{note}")
+    doc.figure(plots.panels_figure(_grid(exp, curves, [GRAD_Z, SATURATED, GRAD_RATIO]),
+                                   "step", "mini-batch updates", first), f"{name}_output",
+               f"{name}: mean |∂ℓ/∂z| at the output; the share of output units with "
+               "∂a/∂z < 0.01; and squared error's gradient at z over cross-entropy's at each "
+               "model's own outputs (training examples, mean; none for a linear head). Near or "
+               "above its dotted uniform-output value, squared error's lag is a smaller step; "
+               f"far below it, saturation; {steps}.{note}")
 
 
 OWN_ETA = "each loss at its own η: the fair_lr and lr_scaling sections"
