@@ -161,3 +161,34 @@ def test_the_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
     again = locks.try_lock(tmp_path)
     assert again is not None
     again.release()
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A read-only view of ``tmp_path/rw`` (a bind mount remounted ro), as a finished study on
+    read-only storage is; unmounted after the test."""
+    import subprocess
+
+    rw, ro = tmp_path / "rw", tmp_path / "ro"
+    rw.mkdir()
+    ro.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(rw), str(ro)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True)
+        yield rw, ro
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)
+
+
+def test_finished_runs_on_read_only_storage_are_done_not_failed(make_cfg, read_only):
+    """A rerun decides "finished" before it takes a lock for writing (opening .lock for writing
+    on read-only storage used to fail the job: "1 failed")."""
+    rw, ro = read_only
+    args = ("model=logreg", "trainer.epochs=1", "seeds=[0,1]")
+    first = runner.run(make_cfg(f"results_dir={rw}", *args), "ro")
+    assert [r.status for r in first.seeds] == ["done", "done"]
+    again = runner.run(make_cfg(f"results_dir={ro}", *args), "ro")
+    assert again.error is None and [r.status for r in again.seeds] == ["skipped", "skipped"]
+    assert [r.accuracy for r in again.seeds] == [r.accuracy for r in first.seeds]

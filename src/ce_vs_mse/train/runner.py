@@ -154,6 +154,10 @@ def _claim(plan: plans.Plan, seeds: list[int], skip_done: bool, job: Job,
     todo = []
     for s in seeds:
         folder = plan.seed_dir(s)
+        finished = _finished(folder) if skip_done else None
+        if finished is not None:  # decided before any write: read-only storage still works
+            job.seeds.append(_skipped(s, finished))
+            continue
         lock = try_lock(folder)
         if lock is None:
             note = f"{holder(folder)} is training it"
@@ -168,8 +172,7 @@ def _claim(plan: plans.Plan, seeds: list[int], skip_done: bool, job: Job,
                 log.warning("%s/seed=%d: %s; training it again", job.name, s, why)
         if summary is not None and skip_done:
             lock.release()
-            job.seeds.append(SeedResult(s, "skipped", summary.final.get("test/accuracy"),
-                                        summary.steps_to_target, summary.status))
+            job.seeds.append(_skipped(s, summary))
             continue
         locks.append(lock)
         todo.append(s)
@@ -177,6 +180,21 @@ def _claim(plan: plans.Plan, seeds: list[int], skip_done: bool, job: Job,
     if skipped:
         log.info("%s: %d of %d seeds already done, skipped", job.name, skipped, len(seeds))
     return todo
+
+
+def _skipped(seed: int, summary: RunSummary) -> SeedResult:
+    """A seed finished before: what its summary says."""
+    return SeedResult(seed, "skipped", summary.final.get("test/accuracy"),
+                      summary.steps_to_target, summary.status)
+
+
+def _finished(folder: Path) -> RunSummary | None:
+    """The folder's summary if it is a finished run, read without taking its lock (a finished
+    run is never written again while trainer.skip_done holds), else None."""
+    try:
+        return summaries.verify(folder)
+    except summaries.Unfinished:
+        return None
 
 
 # Replicas stop paying once a lockstep group's weights and activations outgrow the caches:
