@@ -20,10 +20,11 @@ import pytest
 # ~2 minutes: left out of the default run with the other slow tests (CI runs them after it)
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
-# 2 × 2 = 4 jobs on the 2 cores of CI; 400 epochs of logistic regression on digits train for
-# ~10 s after ~5-10 s of start-up (importing torch), so a job can be caught mid-run; the test
-# takes ~1.5-2 min on 2 cores.
-SWEEP = ["-m", "dataset=digits", "model=logreg", "trainer.epochs=400", "loss=ce,mse",
+# 2 × 2 = 4 jobs on the 2 cores of CI; 1500 epochs of logistic regression on digits train for
+# longer than slurm-local.sh's KillWait (5 s) after the test cancels one, so the cancelled job
+# cannot finish in its grace period (submitit's job ignores SIGTERM; SIGKILL follows KillWait
+# later). With 400 epochs, the cancelled job finished anyway in about 1 run of 3.
+SWEEP = ["-m", "dataset=digits", "model=logreg", "trainer.epochs=1500", "loss=ce,mse",
          "optimizer.lr=0.1,0.5", "threads=1", "hydra/launcher=slurm",
          "hydra.launcher.timeout_min=5", "hydra.launcher.mem_gb=1",
          "hydra.launcher.cpus_per_task=1"]
