@@ -88,6 +88,7 @@ BAD = [
     (["dataset=neuron", "dataset.standardize=true"], "dataset=neuron with dataset.standardize"),
     (["+trainer.epoch=5"], "trainer.epoch is not an option; did you mean trainer.epochs"),
     (["+foo=1"], "foo is not an option"),
+    (["+los=mse"], r"los is not an option; did you mean loss\?"),  # a group, not loss.k
     (["results_dir="], "results_dir is empty"),
     (["optimizer.lr=inf"], "optimizer.lr=inf must be a finite number"),
     (["model.init_scale=inf"], "model.init_scale=inf must be a finite number"),

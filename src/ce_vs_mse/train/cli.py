@@ -61,7 +61,7 @@ def main() -> None:
     except (HydraException, OmegaConfBaseException) as err:
         if not own:
             raise
-        sys.exit(f"ce-vs-mse: error: {runner.one_line(err)}")
+        sys.exit(f"ce-vs-mse: error: {schema.advice(runner.one_line(err))}")
     except KeyboardInterrupt:
         print("\nce-vs-mse: interrupted. Finished runs are kept; run the same command again "
               "to train the rest.", file=sys.stderr)
