@@ -55,6 +55,7 @@ def main() -> None:
     # Hydra prints a composition error over several lines unless asked to raise it; raise it
     # here and print one line, unless the user asked for Hydra's full traceback.
     own = "HYDRA_FULL_ERROR" not in os.environ
+    forks.sigterm_as_interrupt()
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:
         _main()
@@ -62,10 +63,11 @@ def main() -> None:
         if not own:
             raise
         sys.exit(f"ce-vs-mse: error: {schema.advice(runner.one_line(err))}")
-    except KeyboardInterrupt:
-        print("\nce-vs-mse: interrupted. Finished runs are kept; run the same command again "
+    except KeyboardInterrupt as stop:
+        how = "terminated (SIGTERM)" if isinstance(stop, forks.Terminated) else "interrupted"
+        print(f"\nce-vs-mse: {how}. Finished runs are kept; run the same command again "
               "to train the rest.", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(forks.Terminated.EXIT if isinstance(stop, forks.Terminated) else 130)
 
 
 if __name__ == "__main__":

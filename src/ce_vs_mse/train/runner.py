@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from threadpoolctl import threadpool_limits
 
+from .. import forks
 from ..config.schema import ConfigError, check_keys, validate
 from ..core import calibration
 from ..core import data as datasets
@@ -132,6 +133,12 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
         job.seeds += [SeedResult(s, "failed", note=job.error) for s in cfg.seeds
                       if s not in {r.seed for r in job.seeds}]
         log.error("%s failed: %s", job.name, job.error)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (forks.Terminated): say so, stop
+        why = ("terminated (SIGTERM)" if isinstance(stop, forks.Terminated)
+               else "interrupted (Ctrl-C)")
+        for lock in locks:
+            _record_failure(lock.path.parent, plan, why)
+        raise
     finally:
         for lock in locks:
             lock.release()
