@@ -1,6 +1,6 @@
 """docs/tutorial.ipynb, the notebook a teacher hands out, runs from top to bottom in a fresh
-directory with this environment's kernel, and what it prints is what the suite computes: the
-lecture's gradient step from core's formulas, the runs' steps to target from their
+directory on the Python running these tests, and what it prints is what the suite computes:
+the lecture's gradient step from core's formulas, the runs' steps to target from their
 summary.json, and its figures."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import matplotlib.image
 import nbformat
 import pytest
 import torch
+from ipykernel.kernelspec import write_kernel_spec
 from nbclient import NotebookClient
 
 from ce_vs_mse.core import losses
@@ -34,11 +35,18 @@ def test_committed_without_outputs():
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """The notebook executed in an empty directory: (the text each code cell printed, the PNGs
-    it displayed, that directory). Any cell that raises fails the tests (CellExecutionError)."""
+    it displayed, that directory). Any cell that raises fails the tests (CellExecutionError).
+
+    Its kernel is this Python's: a ``python3`` kernel spec whose command is sys.executable, on
+    JUPYTER_PATH, which comes before a user's own kernel specs (~/.local/share/jupyter)."""
     cwd = tmp_path_factory.mktemp("tutorial")
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    write_kernel_spec(jupyter / "kernels" / "python3")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JUPYTER_PATH", str(jupyter))
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(cwd)}}).execute()
     texts, pngs = [], []
     for cell in (c for c in nb.cells if c.cell_type == "code"):
         for out in cell.outputs:
