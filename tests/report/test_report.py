@@ -424,7 +424,7 @@ def test_a_sweep_over_a_dataset_option_reports_one_row_per_value(tmp_path):
 
 
 def test_a_report_whose_every_seed_diverged_is_drawn_with_a_note(tmp_path):
-    """The README's own diverging run (η = 1e6): every seed diverged, so there is no curve to
+    """docs/usage.md's own diverging run (η = 1e6): every seed diverged, so there is no curve to
     draw; the report says so and counts them instead of dying in the figure code."""
     cli("loss=ce", "optimizer.lr=1e6", "trainer.epochs=1", "seeds=[0,1]", cwd=tmp_path)
     proc = report_cli("--runs", "results/runs", "--experiments", "all", "--out", "out",
