@@ -23,12 +23,13 @@ from .. import forks
 from ..config import tree as config_tree
 from ..store import provenance
 from ..store.lock import locked
-from . import aggregate, reuse
+from . import aggregate, published, reuse
 from .document import Document
 from .experiment import Experiment
 from .sections import ADHOC_QUESTION, SECTIONS, standard
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error"
+ANSWER = ("<!-- answer -->", "<!-- /answer -->")  # around REPORT.md's answer (:func:`answer`)
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
 
 
@@ -130,8 +131,9 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     doc.text(TITLE, f"Built by `{command}` "
              f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
              "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
-    doc.text("## Summary", *_independent(repeated), *(f"- **{name}**: *{question}* {answer}"
-                             for name, (_, question, answer) in zip(names, drawn, strict=True)))
+    doc.text("## Summary", ANSWER[0], *_independent(repeated),
+             *(f"- **{name}**: *{question}* {answer}"
+               for name, (_, question, answer) in zip(names, drawn, strict=True)), ANSWER[1])
     if runs.skipped:
         doc.text("Skipped run folders (not finished or unreadable):", "",
                  *(f"- `{d}`: {why}" for d, why in runs.skipped))
@@ -233,13 +235,37 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def answer(report: Path) -> list[str]:
+    """The lines of ``report`` between the :data:`ANSWER` markers (none without them)."""
+    lines = report.read_text().splitlines()
+    if ANSWER[0] not in lines or ANSWER[1] not in lines:
+        return []
+    inside = lines[lines.index(ANSWER[0]) + 1:lines.index(ANSWER[1])]
+    return "\n".join(inside).strip("\n").splitlines()
+
+
+def ending(report: Path) -> list[str]:
+    """What a build ends with: the report's answer, how its tables compare with the
+    published report's (:func:`.published.compare`; not when it is that report), and where
+    it is."""
+    said = answer(report)
+    comparison = published.compare(report.parent)
+    return [*(["", *said, ""] if said else []), *([comparison.line()] if comparison else []),
+            f"Report: {report}"]
+
+
+def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
+    """``ce-vs-mse-report``; with ``closing`` it ends by printing :func:`ending`."""
     parser = argparse.ArgumentParser(
         description="Figures, tables and REPORT.md from the logged runs (never trains).")
     parser.add_argument("--runs", type=Path, default=Path("results/runs"),
                         help="folder of finished runs (default: results/runs)")
-    parser.add_argument("--out", type=Path, default=Path("results/report"),
-                        help="where REPORT.md, figures/ and tables/ go (default: results/report)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where REPORT.md, figures/ and tables/ go (default: "
+                             f"{published.LATEST}, which git ignores)")
+    parser.add_argument("--publish", action="store_true",
+                        help=f"write the published report, {published.PUBLISHED} (committed), "
+                             "instead of comparing with it")
     parser.add_argument("--experiments", default="named",
                         help="which experiments: 'named' (default; the committed report): "
                              "those of experiments/*.yaml, from the runs those files make, "
@@ -255,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
+    try:
+        args.out = published.destination(args.out, args.publish)
+    except ValueError as err:
+        parser.error(str(err))
     if not args.runs.is_dir():
         print(f"ce-vs-mse-report: error: --runs {args.runs} is not a folder; train first, "
               "e.g. `ce-vs-mse experiment=quickstart`", file=sys.stderr)
@@ -275,5 +305,6 @@ def main(argv: list[str] | None = None) -> int:
         print("ce-vs-mse-report: interrupted; every file in --out is as it was or complete",
               file=sys.stderr)
         return 130
-    print(f"Report: {path}")
+    if closing:
+        print("\n".join(ending(path)))
     return 0
