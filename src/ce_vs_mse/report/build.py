@@ -21,15 +21,14 @@ import torch
 
 from .. import forks
 from ..config import tree as config_tree
-from ..store import provenance
+from ..store import provenance, published
 from ..store.lock import locked
-from . import aggregate, published, reuse
+from . import aggregate, reuse
 from .document import Document
 from .experiment import Experiment
 from .sections import ADHOC_QUESTION, SECTIONS, standard
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error"
-ANSWER = ("<!-- answer -->", "<!-- /answer -->")  # around REPORT.md's answer (:func:`answer`)
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
 
 
@@ -131,9 +130,10 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     doc.text(TITLE, f"Built by `{command}` "
              f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
              "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
-    doc.text("## Summary", ANSWER[0], *_independent(repeated),
-             *(f"- **{name}**: *{question}* {answer}"
-               for name, (_, question, answer) in zip(names, drawn, strict=True)), ANSWER[1])
+    doc.text("## Summary", published.ANSWER[0])
+    doc.text(*_independent(repeated), *(f"- **{name}**: *{question}* {answer}"
+                             for name, (_, question, answer) in zip(names, drawn, strict=True)))
+    doc.text(published.ANSWER[1])
     if runs.skipped:
         doc.text("Skipped run folders (not finished or unreadable):", "",
                  *(f"- `{d}`: {why}" for d, why in runs.skipped))
@@ -235,27 +235,9 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def answer(report: Path) -> list[str]:
-    """The lines of ``report`` between the :data:`ANSWER` markers (none without them)."""
-    lines = report.read_text().splitlines()
-    if ANSWER[0] not in lines or ANSWER[1] not in lines:
-        return []
-    inside = lines[lines.index(ANSWER[0]) + 1:lines.index(ANSWER[1])]
-    return "\n".join(inside).strip("\n").splitlines()
-
-
-def ending(report: Path) -> list[str]:
-    """What a build ends with: the report's answer, how its tables compare with the
-    published report's (:func:`.published.compare`; not when it is that report), and where
-    it is."""
-    said = answer(report)
-    comparison = published.compare(report.parent)
-    return [*(["", *said, ""] if said else []), *([comparison.line()] if comparison else []),
-            f"Report: {report}"]
-
-
 def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
-    """``ce-vs-mse-report``; with ``closing`` it ends by printing :func:`ending`."""
+    """``ce-vs-mse-report``; with ``closing`` it ends by printing the report's answer and
+    how it compares with the published report (:func:`.published.ending`)."""
     parser = argparse.ArgumentParser(
         description="Figures, tables and REPORT.md from the logged runs (never trains).")
     parser.add_argument("--runs", type=Path, default=Path("results/runs"),
@@ -306,5 +288,5 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
               file=sys.stderr)
         return 130
     if closing:
-        print("\n".join(ending(path)))
+        print("\n".join(published.ending(path)))
     return 0
