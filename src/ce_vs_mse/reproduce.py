@@ -262,10 +262,10 @@ def _main(argv: list[str] | None) -> int:
     if stamp.is_file() and stamp.read_text() == now and (args.out / "REPORT.md").is_file():
         print(f"Report: {args.out / 'REPORT.md'} is up to date", file=sys.stderr)
     else:
-        from .report import build
+        from .report.build import main as report
 
-        built = build.main(["--runs", str(results_dir), "--out", str(args.out),
-                            *(["--publish"] if args.publish else [])], closing=False)
+        built = report(["--runs", str(results_dir), "--out", str(args.out),
+                        *(["--publish"] if args.publish else [])], closing=False)
         if built != 0:
             return built
         files.write_atomic(stamp, lambda tmp: tmp.write_text(now))
