@@ -21,7 +21,7 @@ import torch
 
 from .. import forks
 from ..config import tree as config_tree
-from ..store import provenance
+from ..store import provenance, published
 from ..store.lock import locked
 from . import aggregate, reuse
 from .document import Document
@@ -130,8 +130,10 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     doc.text(TITLE, f"Built by `{command}` "
              f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
              "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
-    doc.text("## Summary", *_independent(repeated), *(f"- **{name}**: *{question}* {answer}"
+    doc.text("## Summary", published.ANSWER[0])
+    doc.text(*_independent(repeated), *(f"- **{name}**: *{question}* {answer}"
                              for name, (_, question, answer) in zip(names, drawn, strict=True)))
+    doc.text(published.ANSWER[1])
     if runs.skipped:
         doc.text("Skipped run folders (not finished or unreadable):", "",
                  *(f"- `{d}`: {why}" for d, why in runs.skipped))
@@ -233,13 +235,19 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
+    """``ce-vs-mse-report``; with ``closing`` it ends by printing the report's answer and
+    how it compares with the published report (:func:`.published.ending`)."""
     parser = argparse.ArgumentParser(
         description="Figures, tables and REPORT.md from the logged runs (never trains).")
     parser.add_argument("--runs", type=Path, default=Path("results/runs"),
                         help="folder of finished runs (default: results/runs)")
-    parser.add_argument("--out", type=Path, default=Path("results/report"),
-                        help="where REPORT.md, figures/ and tables/ go (default: results/report)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where REPORT.md, figures/ and tables/ go (default: "
+                             f"{published.LATEST}, which git ignores)")
+    parser.add_argument("--publish", action="store_true",
+                        help=f"write the published report, {published.PUBLISHED} (committed), "
+                             "instead of comparing with it")
     parser.add_argument("--experiments", default="named",
                         help="which experiments: 'named' (default; the committed report): "
                              "those of experiments/*.yaml, from the runs those files make, "
@@ -255,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
+    try:
+        args.out = published.destination(args.out, args.publish)
+    except ValueError as err:
+        parser.error(str(err))
     if not args.runs.is_dir():
         print(f"ce-vs-mse-report: error: --runs {args.runs} is not a folder; train first, "
               "e.g. `ce-vs-mse experiment=quickstart`", file=sys.stderr)
@@ -275,5 +287,6 @@ def main(argv: list[str] | None = None) -> int:
         print("ce-vs-mse-report: interrupted; every file in --out is as it was or complete",
               file=sys.stderr)
         return 130
-    print(f"Report: {path}")
+    if closing:
+        print("\n".join(published.ending(path)))
     return 0

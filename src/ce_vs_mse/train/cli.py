@@ -41,6 +41,7 @@ def _main(cfg) -> runner.Job | None:
         return job
     console.say("\n" + console.job_table(job))
     console.say(f"{console.counts([job])}, {job.wall_s:.1f} s.")
+    console.say(console.answer([job]))
     console.say(console.where(cfg.results_dir, experiment))
     if job.error:
         sys.exit(f"ce-vs-mse: error: {job.name} failed: {job.error} (the same command tries "
