@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -19,14 +20,17 @@ import pandas as pd
 import pytest
 import torch
 from conftest import cli
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from ce_vs_mse.config import schema
+from ce_vs_mse.config import tree as config_tree
 from ce_vs_mse.core import data as datasets
 from ce_vs_mse.core import losses
 from ce_vs_mse.core.models import ReplicaMLP
+from ce_vs_mse.store import layout
 from ce_vs_mse.train import board, trainer
 
 STARTUP_S = 90  # how long the server may take to start and read the runs (2 busy cores)
@@ -212,3 +216,90 @@ def test_layout_charts_the_gradient_ratio_and_the_validation_split_between_test_
     assert set(tags) - set(trainer.metric_names(model)) == {
         f"val/{m}" for m in ("accuracy", "ce", "mse", "ece", "brier", "grad_ratio",
                              "grad_ratio_q10")}
+
+
+# --- the link that opens on the comparison ---------------------------------------------------
+
+def test_comparison_url_colours_runs_by_loss_and_pins_the_test_metrics(make_cfg):
+    url = urllib.parse.urlsplit(board.comparison_url("http://localhost:6006/"))
+    assert (url.scheme, url.netloc, url.path, url.fragment) == (
+        "http", "localhost:6006", "/", "timeseries")
+    query = urllib.parse.parse_qs(url.query, strict_parsing=True)
+    assert all(len(v) == 1 for v in query.values())
+    query = {k: v[0] for k, v in query.items()}
+    assert query["smoothing"] == "0"
+    # TensorBoard groups runs by the JSON of the regex's groups: one colour per loss
+    kind, _, pattern = query["runColorGroup"].partition(":")
+    assert kind == "regex"
+    names = {}
+    for overrides in (["loss=ce"], ["loss=mse"], ["loss=mse", "model=logreg"],
+                      ["pair=linear_sq_rescaled"], ["pair=sigmoid_bce"]):
+        cfg = make_cfg(*overrides)
+        head = {"pair=linear_sq_rescaled": "linear", "pair=sigmoid_bce": "sigmoid"}.get(
+            overrides[0], "softmax")
+        run = layout.run_name(cfg, head, "quickstart")
+        for logdir_name in (f"{run}/seed=3", f"quickstart/{run}/seed=0"):
+            names[logdir_name] = re.search(pattern, logdir_name).groups()
+    assert {groups for groups in names.values()} == {("ce",), ("mse",), ("sq_rescaled",),
+                                                    ("bce",)}
+    assert re.search(pattern, "quickstart/softmax_ce_more/x/seed=0") is None
+    # the frontend's own check of a pinned scalar card: a plugin and a tag, no run
+    assert json.loads(query["pinnedCards"]) == [{"plugin": "scalars", "tag": t}
+                                                for t in board.COMPARED]
+    model = ReplicaMLP([4, 3, 2], "sigmoid", seeds=[0])
+    x, y = torch.zeros(6, 4), torch.tensor([0, 1, 0, 1, 0, 1])
+    tags = trainer.metric_names(model, datasets.Data(x, y, x, y, 2, x_val=x, y_val=y))
+    assert [t for t in tags if re.search(query["tagFilter"], t)] == list(board.COMPARED)
+    # nothing a terminal would end a link at
+    assert not set(board.comparison_url()) & set(" \"'<>|[]{}^`\\")
+
+
+# --- HParams: what the run's sweep varies ----------------------------------------------------
+
+def _experiment(acc) -> dict:
+    """hparam display name -> whether it differs, in the order the HParams table shows them."""
+    content = acc.PluginTagToContent("hparams")["_hparams_/experiment"]
+    infos = plugin_data_pb2.HParamsPluginData.FromString(content).experiment.hparam_infos
+    return {h.display_name: h.differs for h in sorted(infos, key=lambda h: h.name)}
+
+
+def _first_shown(differs: dict) -> list[str]:
+    """The five columns the HParams table shows at first: it sorts the hyperparameters by
+    ``differs`` (stably) and shows the first five (tf-hparams-query-pane)."""
+    return sorted(differs, key=lambda p: not differs[p])[:5]
+
+
+def test_a_sweeps_runs_mark_what_it_varies_and_the_seed_as_shown_columns(tmp_path):
+    cli("-m", "loss=ce,mse", "seeds=[0,1]", "model=logreg", "trainer.epochs=1",
+        f"results_dir={tmp_path}", cwd=tmp_path)
+    experiments = []
+    for events in sorted(tmp_path.rglob("events.out.tfevents.*")):
+        acc = EventAccumulator(str(events), size_guidance={"tensors": 0})
+        acc.Reload()
+        experiments.append(_experiment(acc))
+    assert len(experiments) == 4 and all(e == experiments[0] for e in experiments)
+    differs = experiments[0]
+    # the swept loss and the seed, and what the command line set for every job (a job sees
+    # only its own values)
+    assert {p for p, d in differs.items() if d} == {"loss", "seed", "model", "epochs"}
+    assert _first_shown(differs) == ["loss", "model", "seed", "epochs", "head"]
+
+
+def test_an_experiment_files_sweep_marks_its_keys_and_the_seed():
+    # saturation sweeps pair=softmax_ce,softmax_mse and model.init_scale=1,3,10 over 5 seeds
+    grid, seeds = config_tree.sweep_grid("saturation")
+    job = [f"{key}={values[-1]}" for key, values in grid.items()]
+    swept = board.swept("saturation", [*job, "experiment=saturation", "results_dir=x"], seeds)
+    assert swept == {"loss", "init_scale", "seed"}  # one head: it does not differ
+    differs = {p: p in swept for p in board.ORDER}
+    assert _first_shown(differs) == ["loss", "init_scale", "seed", "head", "model"]
+    # a pair over heads varies the head too; one seed is no column of its own
+    grid, _ = config_tree.sweep_grid("lr_scaling")
+    swept = board.swept("lr_scaling", [f"{k}={v[0]}" for k, v in grid.items()], [0])
+    assert swept == {"head", "loss", "init_scale", "lr"}
+    assert board.swept("default", ["loss=mse", "device=cpu", "seeds=[0]"], [0]) == {"loss"}
+
+
+def test_experiment_refuses_a_differs_that_is_no_hyperparameter():
+    with pytest.raises(ValueError, match=r"differs=\['los'\]: not hyperparameters"):
+        board.experiment(["los"])

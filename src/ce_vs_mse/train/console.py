@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from . import board
 from .runner import Job
 
 # The order of the statuses in a summary line.
@@ -50,6 +51,7 @@ def where(results_dir: str, experiment: str) -> str:
     return (f"Results: {root / experiment}\n"
             f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
             f"  TensorBoard: tensorboard --logdir {root / experiment}\n"
+            f"               then open {board.comparison_url()}\n"
             f"  report:      ce-vs-mse-report --runs {root} --experiments {experiment} "
             f"--out {root.parent / ('report-' + experiment)}")
 
