@@ -15,11 +15,11 @@ schema alone (its discrete domains are the schema's choices, valid for any run t
 a layout is a function of the run's tags alone (runs that log the same tags declare the same
 layout; another model adds its own layers' charts).
 
-TensorBoard's HParams plugin sorts the hyperparameters by name before it answers
-(``backend_context._sort_and_reduce_to_hparams_limit``), so the declared order is kept by
-names that sort in it (``"01 loss"``) and shown by their display names (``loss``). Its
-table shows five columns at first, those marked ``differs`` first: the keys the run's sweep
-varies (:func:`swept`), the seed among them.
+TensorBoard's HParams plugin sorts the hyperparameters before it answers, those marked
+``differs`` first, then by name (``backend_context._sort_and_reduce_to_hparams_limit``), and
+its table shows the first five. So the declared order is kept by names that sort in it
+(``"01 loss"``), shown by their display names (``loss``), and what the run's sweep varies
+(:func:`swept`), the seed among it, is marked ``differs``: those columns are shown first.
 
 :func:`comparison_url` is the link that opens Time Series on the question's comparison.
 """
@@ -49,7 +49,7 @@ from ..core import data, heads, losses, models, optim
 STEPS_TO_TARGET = "steps_to_target"
 
 # The HParams table's columns, first to last; the rest of schema.PARAMS follows in its order.
-# The table shows the first five at first: loss, head, model, hidden and lr.
+# The table shows five at first: those the sweep varies (swept), then loss, head, model, ...
 FIRST = ("loss", "head", "model", "hidden", "lr", "optimizer", "init_scale", "dataset", "seed")
 
 
