@@ -85,10 +85,11 @@ def test_layout_draws_each_tag_as_a_margin_chart_of_its_band(logdir):
     acc = _events(out / _name(seeds["ce"][0]))
     (event,) = acc.Tensors("custom_scalars__config__")
     layout = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
-    (category,) = layout.category
-    assert [c.title for c in category.chart] == list(board.TAGS)
+    charts = [chart for category in layout.category for chart in category.chart]
+    assert [c.title for c in charts] == list(board.TAGS)  # one category each, in this order
+    assert len(layout.category) == len(charts)
     tags = set(acc.Tags()["scalars"])
-    for chart in category.chart:
+    for chart in charts:
         (series,) = chart.margin.series
         assert {series.value, series.lower, series.upper} <= tags
         assert series.value == chart.title

@@ -26,12 +26,16 @@ from . import aggregate, seeds
 FOLDER = "tensorboard"  # below the report's --out
 TAGS = ("test/accuracy", "test/ce", "test/mse", "train/loss")
 LOW, HIGH = "ci_low", "ci_high"  # the band's tags: <tag>/ci_low, <tag>/ci_high
-CATEGORY = "mean over seeds and its 95 % t-interval"
+CATEGORY = "{tag}: mean over seeds and its 95 % t-interval"
 
 
 def layout() -> dict:
-    """The Custom Scalars layout (torch's ``add_custom_scalars`` form): a margin chart per tag."""
-    return {CATEGORY: {tag: ["Margin", [tag, f"{tag}/{LOW}", f"{tag}/{HIGH}"]] for tag in TAGS}}
+    """The Custom Scalars layout (torch's ``add_custom_scalars`` form): a margin chart per tag,
+    each in a category of its own, in the order of :data:`TAGS`. (TensorBoard's Custom Scalars
+    tab draws the margin charts of one category in reverse order: its tf-dom-repeat inserts
+    each chart at an index that counts its templates too.)"""
+    return {CATEGORY.format(tag=tag): {tag: ["Margin", [tag, f"{tag}/{LOW}", f"{tag}/{HIGH}"]]}
+            for tag in TAGS}
 
 
 def write_logdir(runs: aggregate.Runs, out: Path) -> Path:
