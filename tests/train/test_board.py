@@ -347,8 +347,11 @@ def _first_shown(differs: dict) -> list[str]:
 
 
 def test_a_sweeps_runs_mark_what_it_varies_and_the_seed_as_shown_columns(tmp_path):
-    cli("-m", "loss=ce,mse", "seeds=[0,1]", "model=logreg", "trainer.epochs=1",
-        f"results_dir={tmp_path}", cwd=tmp_path)
+    proc = cli("-m", "loss=ce,mse", "seeds=[0,1]", "model=logreg", "trainer.epochs=1",
+               f"results_dir={tmp_path}", cwd=tmp_path)
+    # the end-of-sweep hint: the server's command, then the link that opens on the comparison
+    assert f"tensorboard --logdir {tmp_path / 'default'}\n" in proc.stderr
+    assert proc.stderr.count(board.comparison_url()) == 1
     experiments = []
     for events in sorted(tmp_path.rglob("events.out.tfevents.*")):
         acc = EventAccumulator(str(events), size_guidance={"tensors": 0})
