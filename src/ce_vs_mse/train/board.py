@@ -11,7 +11,8 @@ shared file, however many jobs of a sweep write at once. The HParams plugin take
 experiment from any one run (``_find_experiment_tag``) and the Custom Scalars plugin merges
 the runs' layouts, dropping charts it has already placed; both are only right if every run
 declares the same experiment and compatible layouts. So the experiment is a function of the
-schema alone (its discrete domains are the schema's choices, valid for any run to come), and
+schema (its discrete domains are the schema's choices, valid for any run to come) and of what
+the run's sweep varies (:func:`swept`, the same for every job of one sweep), and
 a layout is a function of the run's tags alone (runs that log the same tags declare the same
 layout; another model adds its own layers' charts).
 
@@ -224,8 +225,9 @@ def loss_group() -> str:
 
 def comparison_url(base: str = "http://localhost:6006", tags: Iterable[str] = COMPARED) -> str:
     """The Time Series link that opens on the comparison: one colour per loss (every seed and
-    configuration of a loss alike), no smoothing, ``tags`` pinned first and the only tags
-    shown. Any ``--logdir`` whose run names hold the ``<head>_<loss>/`` folder
+    configuration of a loss alike), no smoothing, and ``tags`` the only cards shown (the tag
+    filter; cleared, they stay pinned above the rest). Any ``--logdir`` whose run names hold
+    the ``<head>_<loss>/`` folder
     (:func:`ce_vs_mse.store.layout.run_name`): a seed's runs or the report's aggregated ones."""
     tags = list(tags)
     query = {"runColorGroup": f"regex:{loss_group()}", "smoothing": "0",
