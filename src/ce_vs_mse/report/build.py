@@ -27,6 +27,7 @@ from . import aggregate, reuse
 from .document import Document
 from .experiment import Experiment
 from .sections import ADHOC_QUESTION, SECTIONS, standard
+from .tensorboard import write_logdir
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error"
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
@@ -143,6 +144,7 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     for lines, _, _ in drawn:
         doc.lines += lines
     doc.text("## How this report was built", *_built_with(command, table))
+    write_logdir(aggregate.Runs(table, curves), out)  # seeds as one curve with a band
     return doc.write()
 
 
