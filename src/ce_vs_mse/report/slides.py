@@ -48,8 +48,8 @@ def error_times_slope():
     _label(ax, -7.8, 1.4, "cross-entropy: the error |a − y|", "sigmoid+bce")
     _label(ax, -7.8, 2.2e-3, "squared error: error × slope σ′(z)", "sigmoid+mse")
     _label(ax, -7.8, 2e-5, "output wrong (label 1)", color="0.35", fontsize=20)
-    i = int(np.argmin(np.abs(z + 6)))
-    _label(ax, -6, sq[i] / 6, f"at z = −6: {sq[i]:.1g}, {ce[i] / sq[i]:.0f}× less",
+    i = int(np.argmin(np.abs(z + 6)))  # a confident mistake, where the two labels leave room
+    _label(ax, z[i], sq[i] / 6, f"at z = {z[i]:g}: {sq[i]:.1g}, {ce[i] / sq[i]:.0f}× less",
            "sigmoid+mse", fontsize=20, va="top")
     ax.set_yscale("log")
     ax.set_ylim(1e-5, 5)

@@ -72,8 +72,8 @@ def draw(doc: Document, exp: Experiment | None) -> str:
     verdict = "Yes" if share["softmax+mse"] > share["softmax+ce"] else "No"
     return (f"{verdict}: relative to each surface's own range, the gradient norm is below "
             f"{SHARE} of it on {percent(share['softmax+mse'])} of the slice for squared error, "
-            f"{percent(share['softmax+ce'])} for cross-entropy; in absolute terms its "
-            f"median is {number(median['softmax+mse'])} against "
+            f"{percent(share['softmax+ce'])} for cross-entropy; in absolute terms the median "
+            f"gradient norm is {number(median['softmax+mse'])} against "
             f"{number(median['softmax+ce'])}.")
 
 

@@ -19,6 +19,7 @@ from ..experiment import Experiment
 
 SATURATED = 0.01  # σ'(z) below this: a saturated unit (heads.slope)
 CLASSES = 10  # the softmax's K, as in the digits and MNIST experiments
+WRONG = -8.0  # the confidently wrong z the caption and the answer read off
 # Nielsen's neuron (experiments/neuron.yaml): input x = 1, target 0, bad start w = b = 2
 # (output σ(4) ≈ 0.98), η = 0.15 for both costs, 300 epochs of full-batch gradient descent
 NEURON = {"x": 1.0, "target": 0, "w": 2.0, "b": 2.0, "lr": 0.15, "epochs": 300}
@@ -170,7 +171,7 @@ def draw(doc: Document, exp: Experiment | None) -> str:
     plots.finish(fig, [*drawn, "sigmoid+bce", "sigmoid+mse"])
     step = lecture_step(0.6)
     at = {loss: below_half(a) for loss, a in outputs.items()}
-    i8 = int(np.argmin(np.abs(z + 8)))
+    i8 = int(np.argmin(np.abs(z - WRONG)))
     sq8, ce8 = drawn["sigmoid+mse"][i8], drawn["sigmoid+bce"][i8]
     doc.text(
         "Squared error through a sigmoid passes back the error times the sigmoid's slope, "
@@ -183,13 +184,14 @@ def draw(doc: Document, exp: Experiment | None) -> str:
     doc.figure(fig, "mechanism",
                f"(a) σ(z) and its slope σ′(z); grey: σ′ < {SATURATED:g}, saturated. (b) |∂ℓ/∂z| "
                "for a wrong label (y = 1) against the true class's pre-activation z, log "
-               f"scale; the softmax has K = {CLASSES} classes, its other logits at 0. At z = −8 "
-               f"squared error through a sigmoid passes back {sq8:.2g}, BCE {ce8:.2g}. (c) "
-               "Nielsen's neuron (x = 1, target 0, w = b = 2): its output per epoch with each "
-               f"cost at η = {NEURON['lr']:g}; dot: the epoch it falls below ½ (dotted).")
+               f"scale; the softmax has K = {CLASSES} classes, its other logits at 0. At "
+               f"z = {WRONG:g} squared error through a sigmoid passes back {sq8:.2g}, BCE "
+               f"{ce8:.2g}. (c) Nielsen's neuron (x = 1, target 0, w = b = 2): its output per "
+               f"epoch with each cost at η = {NEURON['lr']:g}; dot: the epoch it falls below ½ "
+               "(dotted).")
     return (f"Error × slope: for label 1 at ŷ = {step['ŷ']:g}, cross-entropy passes back "
             f"{step['ce']:.3g} at z and squared error {step['ce']:.3g} × {step['slope']:.3g} = "
-            f"{step['mse']:.3g}; at z = −8 it is {sq8:.2g} against {ce8:.2g}, so Nielsen's "
+            f"{step['mse']:.3g}; at z = {WRONG:g} it is {sq8:.2g} against {ce8:.2g}, so Nielsen's "
             f"bad-start neuron at η = {NEURON['lr']:g} falls below ½ after {_epochs(at['bce'])} "
             f"with cross-entropy and {_epochs(at['mse'])} with squared error.")
 
