@@ -46,11 +46,11 @@ def error_times_slope():
     ax.plot(z, sq, **style.line("sigmoid+mse"))
     ax.axvspan(z[0], 0, color=style.NEUTRAL[1], alpha=0.12, lw=0)
     _label(ax, -7.8, 1.4, "cross-entropy: the error |a − y|", "sigmoid+bce")
-    _label(ax, -7.8, 2.2e-3, "squared error: error × slope σ′(z)", "sigmoid+mse")
-    _label(ax, -7.8, 2e-5, "output wrong (label 1)", color="0.35", fontsize=20)
-    i = int(np.argmin(np.abs(z + 6)))  # a confident mistake, where the two labels leave room
-    _label(ax, z[i], sq[i] / 6, f"at z = {z[i]:g}: {sq[i]:.1g}, {ce[i] / sq[i]:.0f}× less",
-           "sigmoid+mse", fontsize=20, va="top")
+    _label(ax, -7.8, 1.2e-4, "squared error: error × slope σ′(z)", "sigmoid+mse", va="top")
+    _label(ax, -7.8, 1.3e-5, "output wrong (label 1)", color="0.35", fontsize=20)
+    i = int(np.argmin(np.abs(z + 6)))  # a confident mistake, where the labels leave room
+    _label(ax, z[i] + 0.3, sq[i] / 3, f"at z = {z[i]:g}: {sq[i]:.1g}, {ce[i] / sq[i]:.0f}× less "
+           "than cross-entropy", "sigmoid+mse", fontsize=20, va="top")
     ax.set_yscale("log")
     ax.set_ylim(1e-5, 5)
     ax.set_xlabel("pre-activation z of the output (label y = 1)")
