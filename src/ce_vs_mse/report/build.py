@@ -23,7 +23,7 @@ from .. import forks
 from ..config import tree as config_tree
 from ..store import provenance, published
 from ..store.lock import locked
-from . import aggregate, reuse
+from . import aggregate, reuse, slides
 from .document import Document
 from .experiment import Experiment
 from .sections import ADHOC_QUESTION, SECTIONS, standard
@@ -262,6 +262,8 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
     parser.add_argument("--svg", action="store_true",
                         help="also write every figure as SVG (figures/<name>.svg), which "
                              "takes about as long again as the PNGs")
+    parser.add_argument("--slides", action="store_true",
+                        help="also write 16:9 slides for a lecture (figures/slides/*.png)")
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
@@ -281,6 +283,8 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         with locked(args.out, waiting):  # two reports into one folder take turns
             path = build(args.runs, args.out, args.workers, args.experiments, args.svg)
+            if args.slides:
+                slides.write(aggregate.load_runs(args.runs), args.out)
     except OSError as err:
         print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
               f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)

@@ -30,6 +30,7 @@ from . import (
     lr_scaling,
     lr_scaling_depth,
     lr_scaling_neuron,
+    mechanism,
     neuron,
     nielsen_mnist,
     optimizer,
@@ -59,6 +60,9 @@ def register(name: str, question: str, draw: Callable, needs_runs: bool = True,
     SECTIONS[name] = Section(name, question, draw, needs_runs, runs_of)
 
 
+register("mechanism", "Why does squared error learn slowly where cross-entropy does not? What "
+         "each passes back at the output, error × slope against the error alone.",
+         mechanism.draw, needs_runs=False)
 SLOWER = "does squared error need more mini-batch updates than {} to reach the target accuracy?"
 register("quickstart", "Digits, the default job: " + SLOWER.format("cross-entropy"),
          standard.draw)
