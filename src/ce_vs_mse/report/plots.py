@@ -150,7 +150,8 @@ def steps_axis(ax, first: float) -> None:
 
 
 def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: float | None):
-    """A grid with one row per inner list, each row sharing its y axis; an ``x`` of steps gets
+    """A grid with one row per inner list, each row sharing its y axis (and every row of the
+    same metric its limits: a block of facets under another); an ``x`` of steps gets
     :func:`steps_axis`. Axis limits span the mean curves (a band over two seeds can be far
     wider than any seed, and one seed can spike: both are cut at the axis), so nothing
     off-scale squeezes the rest."""
@@ -164,11 +165,13 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
     twins: set[int] = set()  # columns with a labelled axis on the right
     references: set[str] = set()  # the legend's names of the reference lines drawn
     targets = False
+    scales: dict[str, list] = {}  # metric column: (axes, means) of each row that draws it
     for i, row in enumerate(panels):
         for j in range(len(row), ncols):
             axes[i, j].remove()
         means = []  # every mean drawn against this row's (shared) left axis
         rights = []  # (axis, means) of each right-hand axis of the row: they share limits too
+        shown = ""  # the y label last written along the row
         for j, panel in enumerate(row):
             ax, m = axes[i, j], panel.metric
             data = panel.data.dropna(subset=[m.column])
@@ -199,21 +202,24 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
             ax.set_title("\n".join(t for t in (wrap(panel.title), wrap(panel.note, 44)) if t),
                          fontsize=8.5)
             label = wrap(m.alone_label or m.own_label, 34) if alone else m.label
-            if j == 0 or label != shown:  # a label only where it changes along the row
+            if label != shown:  # a label only where it changes along the row
                 ax.set_ylabel(label)
                 shown = label
             if i == len(panels) - 1 or len(panels[i + 1]) <= j:
                 ax.set_xlabel(xlabel)
                 ax.xaxis.set_tick_params(labelbottom=True)
-        axes[i, 0].set_ylim(*_limits(pd.concat(means), row[0].metric))  # the row's, shared
-        if row[0].metric.log:
-            log_ticks(axes[i, 0])
+        scales.setdefault(row[0].metric.column, []).append(([axes[i, 0]], pd.concat(means)))
         if rights:
-            shared = _limits(pd.concat([v for _, v in rights]), row[0].metric)
-            for right, _ in rights:
-                right.set_ylim(*shared)
-                if row[0].metric.log:
-                    log_ticks(right)
+            scales.setdefault("right " + row[0].metric.column, []).append(
+                ([a for a, _ in rights], pd.concat([v for _, v in rights])))
+    for column, drawn in scales.items():  # rows of one metric (in blocks of facets) share it
+        metric = next(p.metric for row in panels for p in row
+                      if p.metric.column == column.removeprefix("right "))
+        shared = _limits(pd.concat([v for _, v in drawn]), metric)
+        for ax in (ax for row_axes, _ in drawn for ax in row_axes):
+            ax.set_ylim(*shared)
+            if metric.log:
+                log_ticks(ax)
     # x limits from all the data at once: left on, adding each band (a collection) would
     # autoscale every panel that shares the x axis again, a fifth of the grid's cost; the
     # y limits are the rows' own (above)

@@ -132,8 +132,8 @@ def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: floa
                "over seeds: how much of the output's signal reaches each layer.")
     deepest = curves[curves["depth"] == depths[-1]]
     logged = [c for c in grad_norms.weight_columns(deepest) if deepest[c].notna().any()]
-    panels = [[Panel(grad_norms.layer(c), deepest, Metric(c, "‖∂L/∂W‖", log=True))
-               for c in logged]]
+    panels = plots.rows_of([Panel(grad_norms.title(c), deepest,
+                                  Metric(c, "‖∂L/∂W‖", log=True)) for c in logged], 3)
     doc.figure(plots.panels_figure(panels, "step", "mini-batch updates", first),
                "depth_gradient_deepest", f"depth: each layer's weight-gradient norm over "
                f"training in the {depths[-1]}-hidden-layer network at η = {shared:g} "

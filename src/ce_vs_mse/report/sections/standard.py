@@ -70,27 +70,21 @@ def _layers(exp: Experiment, curves: pd.DataFrame) -> list[list[Panel]]:
     """Gradient-norm panels: a row per layer and a column per facet (in blocks of facets)
     when every facet has the same layers; else (facet, layer) panels wrapped into rows, so
     that no panel is empty."""
-    layers = grad_norms.weight_columns(curves)
+    layers = [c for c in grad_norms.weight_columns(curves) if curves[c].notna().any()]
     blocks, named = _facets(exp, curves)
     facets = [f for block in blocks for f in block]
     has = {f: [c for c in layers if curves.loc[curves["facet"] == f, c].notna().any()]
            for f in facets}
 
     def metric(c: str) -> Metric:
-        return Metric(c, f"‖∂L/∂W‖ {_layer(c)}", log=True)
+        return Metric(c, f"‖∂L/∂W‖ {grad_norms.title(c)}", log=True)
 
     if all(has[f] == layers for f in facets):
         return [[Panel(named[f] if i == 0 else "", curves[curves["facet"] == f], metric(c),
                        exp.diverged_in(f) if i == 0 else "") for f in block]
                 for block in blocks for i, c in enumerate(layers)]
-    return plots.rows_of([Panel(f"{named[f]}: {_layer(c)}", curves[curves["facet"] == f],
+    return plots.rows_of([Panel(f"{named[f]}: {grad_norms.title(c)}", curves[curves["facet"] == f],
                                 metric(c), exp.diverged_in(f)) for f in facets for c in has[f]])
-
-
-def _layer(column: str) -> str:
-    """``hidden layer 1``, ``output layer``: a weight-gradient column's layer in words."""
-    name = grad_norms.layer(column)
-    return "output layer" if name == "output" else name.replace("layer", "hidden layer ")
 
 
 def _natural(label: str) -> tuple:
