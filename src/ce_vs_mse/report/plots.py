@@ -3,8 +3,11 @@
 Every pair is drawn in its :mod:`.style`; every figure has a legend of its pairs on top. Curves
 and axis limits come from seeds whose run finished without diverging: the caller passes only
 those, and names the others in a panel's title and in the caption. A quantity that is not on
-the others' scale (the rescaled loss's squared error, whose targets are M rather than 1) is
-drawn against its own axis on the right, so that it does not flatten the others.
+the others' scale (a sigmoid head's BCE, a sum over its K units; the squared error of the
+rescaled loss's model, whose outputs aim at M) is drawn against its own axis on the right, so
+that it does not flatten the others. Panels wrap into rows (:func:`rows_of`): no figure is
+wider than 1800 px. A mean over only some of a run's seeds never looks like one over all
+of them: its bar is pale, its point hollow, and it says how many.
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
                 ax.text(0.5, 0.5, "no seed to draw", ha="center", va="center",
                         transform=ax.transAxes, color="0.4")
             pairs.update(data["pair"].unique())
-            ax.set_title("\n".join(t for t in (wrap(panel.title), wrap(panel.note, 44)) if t),
+            ax.set_title("\n".join(t for t in (wrap(panel.title, 44), wrap(panel.note, 44)) if t),
                          fontsize=8.5)
             label = wrap(m.alone_label or m.own_label, 34) if alone else m.label
             if label != shown:  # a label only where it changes along the row
@@ -425,24 +428,29 @@ def sweep(panels: list[tuple[pd.DataFrame, str, str]], column: str, xlabel: str)
         ax.set_ylabel(ylabel)
         if missing:  # a cross at the top, inside the axes, for each point that has no mean
             low, high = ax.get_ylim()
-            ax.set_ylim(low, high + 0.18 * (high - low))
+            rows = style.order({pair for _, pair, _ in missing})  # one height per pair
+            ax.set_ylim(low, high + (0.1 + 0.1 * len(rows)) * (high - low))
             top = ax.get_xaxis_transform()
-            for i, (at, pair, why) in enumerate(missing):
-                ax.plot(at, 0.93, marker="x", ms=7, mew=1.5, color=style.colour(pair),
+            for at, pair, why in missing:
+                height = 0.95 - 0.09 * rows.index(pair)
+                ax.plot(at, height, marker="x", ms=7, mew=1.5, color=style.colour(pair),
                         transform=top)
-                ax.annotate(f"{pair}: {why}", (at, 0.93), xycoords=top, xytext=(-6, -3 - 9 * i),
-                            textcoords="offset points", ha="right", va="top", fontsize=7.5,
+                ax.annotate(why, (at, height), xycoords=top, xytext=(0, -6),
+                            textcoords="offset points", ha="center", va="top", fontsize=7,
                             color="0.2")
     extra = [Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec=style.NEUTRAL[1],
                     label="hollow: a mean over only some seeds")] if partial else []
     extra += [Line2D([], [], ls="none", marker="x", ms=7, mew=1.5, color=style.NEUTRAL[1],
-                     label="no seed to average")] if any(
+                     label="no seed to average (its seeds counted below it)")] if any(
         df["mean"].isna().any() for df, _, _ in panels) else []
     finish(fig, pairs, extra)
     return fig
 
 
 def _counts(r, averaged: str) -> str:
-    """``1/5 reached``, ``diverged 5/5``: what a point's seeds did."""
+    """``1/5 reached``, ``diverged 5/5``: what a point's seeds did (for a point with no mean,
+    in two short lines: ``0/5`` over ``reached``, or how many diverged)."""
     why = [f"{k} {int(r[k])}/{int(r['seeds'])}" for k in ("diverged", "failed") if r[k]]
+    if pd.isna(r["mean"]):
+        return "\n".join(why) or f"{int(r['n'])}/{int(r['seeds'])}\n{averaged}".strip()
     return ", ".join([f"{int(r['n'])}/{int(r['seeds'])} {averaged}".strip(), *why])

@@ -83,7 +83,7 @@ def _layers(exp: Experiment, curves: pd.DataFrame) -> list[list[Panel]]:
         return [[Panel(named[f] if i == 0 else "", curves[curves["facet"] == f], metric(c),
                        exp.diverged_in(f) if i == 0 else "") for f in block]
                 for block in blocks for i, c in enumerate(layers)]
-    return plots.rows_of([Panel(f"{named[f]}: {grad_norms.title(c)}", curves[curves["facet"] == f],
+    return plots.rows_of([Panel(f"{grad_norms.title(c)}: {named[f]}", curves[curves["facet"] == f],
                                 metric(c), exp.diverged_in(f)) for f in facets for c in has[f]])
 
 
@@ -127,7 +127,8 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.figure(plots.bars(rows, cols, f"mini-batch updates to {target} test accuracy"),
                f"{name}_steps_to_target", f"{name}: mini-batch updates until test accuracy "
                f"first reaches {target}, geometric mean and 95 % interval over the seeds that "
-               f"reached it; a run without a bar says how many seeds reached it or diverged.{note}")
+               "reached it (a pale bar: over only some of its seeds, counted at its end; a cross: "
+               f"no seed reached it; an interval cut at the axis ends in an arrow).{note}")
     ratio = tables.paired_ratio(exp.table, cols)
     if ratio is not None:
         doc.table(*ratio, f"{name}_paired_ratio", "Steps to target of squared error over "
