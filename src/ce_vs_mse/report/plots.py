@@ -426,25 +426,39 @@ def sweep(panels: list[tuple[pd.DataFrame, str, str]], column: str, xlabel: str)
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        if missing:  # a cross at the top, inside the axes, for each point that has no mean
-            low, high = ax.get_ylim()
-            rows = style.order({pair for _, pair, _ in missing})  # one height per pair
-            ax.set_ylim(low, high + (0.1 + 0.1 * len(rows)) * (high - low))
-            top = ax.get_xaxis_transform()
-            for at, pair, why in missing:
-                height = 0.95 - 0.09 * rows.index(pair)
-                ax.plot(at, height, marker="x", ms=7, mew=1.5, color=style.colour(pair),
-                        transform=top)
-                ax.annotate(why, (at, height), xycoords=top, xytext=(0, -6),
-                            textcoords="offset points", ha="center", va="top", fontsize=7,
-                            color="0.2")
-    extra = [Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec=style.NEUTRAL[1],
-                    label="hollow: a mean over only some seeds")] if partial else []
-    extra += [Line2D([], [], ls="none", marker="x", ms=7, mew=1.5, color=style.NEUTRAL[1],
-                     label="no seed to average (its seeds counted below it)")] if any(
-        df["mean"].isna().any() for df, _, _ in panels) else []
+        crosses(ax, missing)
+    extra = [HOLLOW] if partial else []
+    extra += [CROSS] if any(df["mean"].isna().any() for df, _, _ in panels) else []
     finish(fig, pairs, extra)
     return fig
+
+
+HOLLOW = Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec=style.NEUTRAL[1],
+                label="hollow: a mean over only some seeds")
+CROSS = Line2D([], [], ls="none", marker="x", ms=7, mew=1.5, color=style.NEUTRAL[1],
+               label="no seed to average (its seeds counted below it)")
+
+
+ROW = 0.17  # of a panel's height: a pair's row of crosses and the counts under them
+
+
+def crosses(ax, missing: list[tuple[float, str, str]]) -> None:
+    """For each (x, pair, what its seeds did) of a point with no mean, a cross in the pair's
+    colour at the top of the panel, inside the axes, the counts beneath it (a row per pair)."""
+    if not missing:
+        return
+    low, high = ax.get_ylim()
+    rows = style.order({pair for _, pair, _ in missing})
+    if ax.get_yscale() == "log":
+        ax.set_ylim(low, high * (high / low) ** (0.1 + ROW * len(rows)))
+    else:
+        ax.set_ylim(low, high + (0.1 + ROW * len(rows)) * (high - low))
+    top = ax.get_xaxis_transform()
+    for at, pair, why in missing:
+        height = 0.95 - ROW * rows.index(pair)
+        ax.plot(at, height, marker="x", ms=7, mew=1.5, color=style.colour(pair), transform=top)
+        ax.annotate(why, (at, height), xycoords=top, xytext=(0, -6), textcoords="offset points",
+                    ha="center", va="top", fontsize=7, color="0.2")
 
 
 def _counts(r, averaged: str) -> str:

@@ -23,8 +23,7 @@ TEST_CE = Metric("test/ce", "test softmax cross-entropy (nats)", log=True,
                  own_label=f"{SIGMOID_CE}, right axis", alone_label=SIGMOID_CE)
 TEST_MSE = Metric("test/mse", "test squared error ½Σ(a-y)²", log=True,
                   own_axis=lambda pair: style.family(pair) == "rescaled square",
-                  own_label="rescaled loss's model: ½Σ(a-y)² against one-hot y (its outputs "
-                  "aim at M), right axis")
+                  own_label="rescaled loss: ½Σ(a-y)² against one-hot y, right axis")
 GRAD_Z = Metric("output/grad_z_abs_mean", "mean |∂ℓ/∂z|", log=True)
 SATURATED = Metric("output/saturated_fraction", "saturated outputs", bounds=(0, 1))
 GRAD_RATIO = Metric("train/grad_ratio", "‖∂ℓ_sq/∂z‖ / ‖∂ℓ_ce/∂z‖", log=True,
