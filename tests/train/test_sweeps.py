@@ -144,8 +144,9 @@ def test_ctrl_c_leaves_nothing_that_looks_finished(make_cfg, monkeypatch):
     monkeypatch.undo()
     cfg = make_cfg("trainer.epochs=2")
     run_dir = next(Path(cfg.results_dir).rglob("seed=0"))
-    assert not (run_dir / "summary.json").exists() and not (run_dir / "metrics.csv").exists()
-    assert (run_dir / "metrics.csv.partial").exists()
+    stopped = json.loads((run_dir / "summary.json").read_text())  # recorded: failed
+    assert (stopped["status"], stopped["error"]) == ("failed", "interrupted (Ctrl-C)")
+    assert not (run_dir / "metrics.csv").exists() and (run_dir / "metrics.csv.partial").exists()
     runner.run(cfg)  # the same command again: starts over cleanly and finishes
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "done"
     assert sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("events")) == [
