@@ -148,7 +148,9 @@ def _ratio_answer(exp: Experiment) -> Answer:
     told = rows[rows["n"] >= aggregate.MIN_SEEDS]
     slower, faster = told[told["ci_low"] > 1], told[told["ci_high"] < 1]
     n = len(rows)
-    of = "its one comparison" if n == 1 else f"{len(slower)} of its {n} comparisons"
+    of = ("its one comparison" if n == 1 else "both its comparisons" if len(slower) == n == 2
+          else f"all {n} of its comparisons" if len(slower) == n
+          else f"{len(slower)} of its {n} comparisons")
     if len(slower):
         lead = (f"Squared error needed more updates than cross-entropy to reach "
                 f"{exp.target} in {of}: {headline.span(list(slower['mean']))} as many")
