@@ -33,8 +33,12 @@ class Answer(str):
 
 
 def rough(x: float) -> str:
-    """``5.9``, ``39``, ``0.83``: two significant digits, for prose (the tables have three)."""
-    return f"{significant(x, 2):g}"
+    """``5.9``, ``39``, ``0.83``, ``1.0``: two significant digits, for prose (the tables have
+    three)."""
+    if not math.isfinite(x) or x == 0:
+        return f"{x:g}"
+    places = 1 - math.floor(math.log10(abs(significant(x, 2))))
+    return f"{significant(x, 2):.{max(places, 0)}f}"
 
 
 def span(values: list[float]) -> str:
@@ -67,20 +71,22 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
         lines.append("At one shared learning rate η, squared error needed "
                      f"{span([r['mean'] for r in shared])} the mini-batch updates of "
                      "cross-entropy to reach the same test accuracy "
-                     f"(clearly slower in {slower} of {len(shared)} comparisons).")
+                     f"(clearly slower in {slower} of {len(shared)} comparisons; part 1).")
     if scaled:
-        most = "Most" if shared and max(scaled) < min(r["mean"] for r in shared) else "Part"
+        # most: squared error at K·η closes more than half of the shared-η gap (log scale)
+        most = ("Most" if not shared or _log_mean(scaled) < _log_mean(
+            [r["mean"] for r in shared]) / 2 else "Part")
         by_k = _facts(drawn, "by_k", (cause,))
         grew = ""
         if len(by_k) > 1 and _facts(drawn, "grows", (cause,)) == [True]:
             (k0, a), (k1, b) = by_k[0], by_k[-1]
-            grew = (f"; so its lag grew with the number of classes K, from {rough(a)}× at "
-                    f"K = {k0} to {rough(b)}× at K = {k1}")
+            grew = (f", so its lag at a shared η grew with K, from {rough(a)}× at K = {k0} to "
+                    f"{rough(b)}× at K = {k1},")
         lines.append(f"{most} of that is a step size: at a near-uniform output, as in a fresh "
                      "network, squared error's gradient at the output is cross-entropy's "
-                     "times 1/K (K classes; ¼ for a sigmoid unit), a smaller step" + grew
-                     + f"; with its η scaled by K (or 4) it needed {span(scaled)} "
-                     "cross-entropy's updates from a clean start.")
+                     f"times 1/K (K classes; ¼ for a sigmoid unit){grew} and with its η scaled "
+                     f"by K (or 4) it needed {span(scaled)} cross-entropy's updates from a "
+                     "clean start (part 2).")
     stall = _facts(drawn, "stall", (cause,))
     if stall:
         scales = sorted({s for s, *_ in stall})
@@ -92,7 +98,8 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
         lines.append("Real saturation — the slope σ' near 0, outputs confidently wrong — "
                      f"appears from large initial weights (×{', ×'.join(f'{s:g}' for s in scales)})"
                      f"{neuron}: there squared error reached the target in at most "
-                     f"{best[1]} of {best[2]} seeds at any η{', ' + other if other else ''}.")
+                     f"{best[1]} of {best[2]} seeds at any η{', ' + other if other else ''} "
+                     "(part 2).")
     limits = []
     own = [m for m in _facts(drawn, "own") if math.isfinite(m)]
     if own:
@@ -102,14 +109,18 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
         limits.append(f"under {' and '.join(cancelled)} no difference was detected")
     if limits:
         text = ", and ".join(limits)
-        lines.append(text[0].upper() + text[1:] + ".")
+        lines.append(text[0].upper() + text[1:] + " (part 3).")
     flips = [what for what in ("final accuracy under wrong labels", "calibration")
              if True in _facts([d for d in drawn if d[0] == _SOURCE[what]], "flips")]
     if flips:
         lines.append(f"Where a loss is chosen for its {' or its '.join(flips)}, the order of "
-                     "the two flips with η: neither is better at every η.")
+                     "the two flips with η: neither is better at every η (part 4).")
     return lines or ["No section drawn here measures squared error against cross-entropy's "
                      "speed; each section below answers its own question."]
+
+
+def _log_mean(values: list[float]) -> float:
+    return sum(math.log(v) for v in values) / len(values)
 
 
 _SOURCE = {"final accuracy under wrong labels": "label_noise", "calibration": "calibration"}

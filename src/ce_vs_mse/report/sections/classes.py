@@ -127,11 +127,11 @@ def _answer(table: pd.DataFrame, found: list[dict], target: str) -> Answer:
     parts = []
     if len(shared) > 1:
         grows = gap.grows(list(shared["mean"]))
-        ends = (f"from {rough(shared['mean'].iloc[0])}× at K = {shared['K'].iloc[0]} to "
-                f"{rough(shared['mean'].iloc[-1])}× at K = {shared['K'].iloc[-1]}")
         parts.append(f"At the shared η = {value(lr0)} squared error's lag "
-                     f"{'grows with K' if grows else 'does not grow steadily with K'}, {ends} "
-                     f"the updates to {target}")
+                     f"{'grows with K' if grows else 'does not grow steadily with K'}: it "
+                     f"needed {rough(shared['mean'].iloc[0])}× cross-entropy's updates to "
+                     f"{target} at K = {shared['K'].iloc[0]} and "
+                     f"{rough(shared['mean'].iloc[-1])}× at K = {shared['K'].iloc[-1]}")
     parts.append("with its η scaled by K it " + _told(scaled))
     rescaled = df[df["comparison"] == RESCALED]
     if len(rescaled):
@@ -184,7 +184,7 @@ def _left(means: list[float], q10s: list[float], ks: list[int]) -> str:
             return ("saturation: even at K·η a tenth of the training examples passed back "
                     f"under {number(max(q10s))}× their uniform share 1/K")
         return ("a step size, not saturation: the factor squared error trained with at K·η "
-                "stayed near its uniform value 1/K (its tenth most saturated examples at "
+                "stayed near or above its uniform value 1/K (its tenth most saturated examples at "
                 f"{rough(min(q10s))}× of it or more)")
     return "; ".join(f"K = {k}: " + scaling.factor_text(m, q, f"1/{k}")
                      for m, q, k in zip(means, q10s, ks, strict=True))

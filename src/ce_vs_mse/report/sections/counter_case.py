@@ -4,8 +4,6 @@ its own η chosen on the validation split."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import compare, tuning
 from ..document import Document
 from ..experiment import Experiment
@@ -21,18 +19,17 @@ def draw(doc: Document, exp: Experiment) -> str:
     if not versus:
         return Answer("No pairs to compare.")
     rows = compare.chosen(versus)
-    own = [v for v in versus if v["own"] is not None and np.isfinite(v["own"][1])]
-    lead = ""
-    if own:
-        best = min(own, key=lambda v: v["own"][1])
-        lead = ("Without a saturating output squared error is "
-                + ("no slower" if best["own"][1] <= 1 or "no difference" in best["own"][0]
-                   else "still slower")
-                + f" than {versus[0]['reference']} here at its own η: ")
     ref = versus[0]["reference"]
-    parts = [(f"{v['pair']} needed {v['own'][0]} {ref}'s updates at its own η"
-              if v["own"] is not None else f"{v['pair']} had no own η "
-              f"({compare.unreached(v, exp.target)})")
-             + f" and, at the shared η = {shared:g}, {v['shared'][0]}" for v in versus]
-    return Answer(lead + "; ".join(parts) + f" (own η: {compare.own_etas(rows)})."
-                  + compare.unbracketed(rows))
+    linear = [v for v in versus if v["pair"].startswith("linear") and v["own"] is not None]
+    slower = [v for v in linear if v["own"][1] > 1 and "no difference" not in v["own"][0]]
+    lead = ("" if not linear else
+            f"Squared error on a linear output is still slower than {ref} here, even at its "
+            "own η: " if len(slower) == len(linear) else
+            f"Squared error on a linear output is not slower than {ref} at its own η in "
+            f"{len(linear) - len(slower)} of {len(linear)} comparisons: ")
+    own = [f"{v['pair']} needed {v['own'][0]}" if v["own"] is not None else
+           f"{v['pair']} had no own η ({compare.unreached(v, exp.target)})" for v in versus]
+    at_shared = [f"{v['pair']}: {v['shared'][0]}" for v in versus]
+    return Answer(f"{lead}at {compare.own_etas(rows)}, " + "; ".join(own)
+                  + f" {ref}'s updates to {exp.target}. At the shared η = {shared:g}, "
+                  + "; ".join(at_shared) + "." + compare.unbracketed(rows))

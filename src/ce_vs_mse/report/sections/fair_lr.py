@@ -24,11 +24,12 @@ def draw(doc: Document, exp: Experiment) -> str:
             speed.append(f"{v['pair']} has no own η to compare: "
                          f"{compare.unreached(v, exp.target)}.")
             continue
-        gap = v["own"][1]
-        still = ("still more" if gap > 1 and "no difference" not in v["own"][0] else
-                 "not detectably more" if "no difference" in v["own"][0] else "fewer")
-        speed.append(f"{v['pair']} needs {still} updates to {exp.target} than {v['reference']} "
-                     f"at {compare.own_etas(v['chosen'])}: {v['own'][0]}, against "
+        gap, held = v["own"][1], "no difference" in v["own"][0]
+        lead = ("Not detectably more" if held else "Fewer" if gap < 1 else
+                "Still more, but fewer than at the shared η" if gap < v["shared"][1] else
+                "Still more")
+        speed.append(f"{lead}: at {compare.own_etas(v['chosen'])}, {v['pair']} needed "
+                     f"{v['own'][0]} {v['reference']}'s updates to {exp.target}, against "
                      f"{v['shared'][0]} at the shared η = {shared:g}."
                      + compare.unbracketed(v["chosen"] or ()))
         own.append(float(gap))
@@ -52,7 +53,7 @@ def _accuracy(exp: Experiment) -> str:
         ends = ("no less accurate: no difference in final test accuracy was detected" if held
                 else "less accurate" if d["ci_high"] < 0 else "more accurate"
                 if d["ci_low"] > 0 else "with too few seeds to tell")
-        parts.append(f"At {compare.own_etas((chosen[ref], r), 'accuracy')} it ends {ends} "
+        parts.append(f"At {compare.own_etas((chosen[ref], r), 'accuracy')} {pair} ends {ends} "
                      f"({100 * final.loc[r['run'], 'mean']:.1f} % against "
                      f"{100 * final.loc[chosen[ref]['run'], 'mean']:.1f} %)."
                      + compare.unbracketed((chosen[ref], r)))
