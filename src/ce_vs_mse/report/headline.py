@@ -82,8 +82,9 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
             (k0, a), (k1, b) = by_k[0], by_k[-1]
             grew = (f", so its lag at a shared η grew with K, from {rough(a)}× at K = {k0} to "
                     f"{rough(b)}× at K = {k1},")
-        lines.append(f"{most} of that is a step size: at a near-uniform output, as in a fresh "
-                     "network, squared error's gradient at the output is cross-entropy's "
+        lead = f"{most} of that is" if shared else "Squared error's lag is mostly"
+        lines.append(f"{lead} a step size: at a near-uniform output, as in a fresh network,"
+                     " squared error's gradient at the output is cross-entropy's "
                      f"times 1/K (K classes; ¼ for a sigmoid unit){grew} and with its η scaled "
                      f"by K (or 4) it needed {span(scaled)} cross-entropy's updates from a "
                      "clean start (part 2).")
