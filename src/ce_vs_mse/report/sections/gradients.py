@@ -52,8 +52,7 @@ def draw(doc: Document, exp: Experiment | None) -> str:
                + " (sigmoid + BCE lies under softmax + CE: a 2-way softmax is a sigmoid). "
                f"Closed form and autograd differ by at most {worst:.1g}.")
     sq = [v for p, v in at_wrong.items() if p in ("softmax+mse", "sigmoid+mse")]
-    return (f"Almost nothing through a saturating output: at z = -8, a confident mistake, "
-            f"|∂ℓ/∂z| is {min(sq):.1g}-{max(sq):.1g} for squared error through a sigmoid or "
-            f"softmax, against {at_wrong['softmax+ce']:.2g} for cross-entropy (the whole "
-            f"error a - y) and {at_wrong['linear+mse']:.2g} for squared error on a linear "
-            f"output (z - y). The closed forms equal autograd to {worst:.0g}.")
+    return (f"At z = -8, a confident mistake, |∂ℓ/∂z| is {min(sq):.1g}-{max(sq):.1g} for "
+            f"squared error through a sigmoid or softmax, {at_wrong['softmax+ce']:.2g} for "
+            f"cross-entropy (the whole error a - y) and {at_wrong['linear+mse']:.2g} for squared "
+            f"error on a linear output (z - y); closed forms equal autograd to {worst:.0g}.")

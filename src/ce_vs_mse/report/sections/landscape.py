@@ -50,9 +50,7 @@ def draw(doc: Document, exp: Experiment | None) -> str:
               "respect to the two weights)")
     if exp is not None:  # `ce-vs-mse experiment=landscape` trained it too
         standard.draw(doc, exp)
-    flatter = ("Squared error's is the flatter" if share["softmax+mse"] > share["softmax+ce"]
-               else "Cross-entropy's is the flatter" if share["softmax+mse"] < share["softmax+ce"]
-               else "Neither is flatter")
-    return (f"{flatter} on this slice: the gradient norm is below 1e-3 on "
-            f"{percent(share['softmax+mse'])} of it for squared error, "
-            f"{percent(share['softmax+ce'])} for cross-entropy.")
+    flatter = share["softmax+mse"] > share["softmax+ce"]
+    verdict = f"Squared error's surface is {'' if flatter else 'not '}the flatter"
+    return (f"{verdict}: the gradient norm is below 1e-3 on {percent(share['softmax+mse'])} of the "
+            f"slice for squared error, {percent(share['softmax+ce'])} for cross-entropy.")
