@@ -1,6 +1,7 @@
-"""Build results/report from results/runs; the same as the `ce-vs-mse-report` command.
+"""Build results/latest (or with --publish the committed results/report) from results/runs;
+the same as the `ce-vs-mse-report` command.
 
-    python scripts/make_report.py [--runs results/runs] [--out results/report]
+    python scripts/make_report.py [--runs results/runs] [--out results/latest | --publish]
                                   [--experiments named|all|<name>,<name>] [--workers N]
 """
 

@@ -139,7 +139,8 @@ def cli(*args: str, cwd: Path, check: bool = True, fresh: bool = False
     """Run ``ce-vs-mse`` as a user would: in a process of its own, forked from the fork
     server (``ce_vs_mse.train.cli:main``, the console script's entry point), or with
     ``fresh=True`` the installed console script itself in a new interpreter."""
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    # as a user runs it: without HYDRA_FULL_ERROR, which asks for Hydra's own traceback
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     if fresh:
         cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ce_vs_mse.train.cli"]
         proc = subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True,

@@ -1,8 +1,11 @@
 """scripts/reproduce.sh (ce_vs_mse.reproduce): trains what is missing, and with nothing
-missing does nothing, yet still notices a damaged run."""
+missing does nothing, yet still notices a damaged run; on a fresh clone it leaves git
+status clean (the report goes to the git-ignored results/latest), and the report's footer
+calls only a change to the code "uncommitted"."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,3 +87,82 @@ def test_ctrl_c_stops_every_experiment_with_one_line(tmp_path):
     assert _working_in(tmp_path) == []
     for summary in (tmp_path / "results/runs").rglob("summary.json"):
         assert summaries.verify(summary.parent).status in ("done", "diverged")
+
+
+ROOT = Path(__file__).parents[1]
+
+
+def _clone(tmp_path: Path) -> Path:
+    """A fresh clone of this checkout as it is now: its tracked files (the published report
+    among them) committed in a new repository."""
+    clone = tmp_path / "clone"
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_symlink() or source.is_file():  # (configs/experiment is a link)
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name, follow_symlinks=False)
+    for git in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "clone"]):
+        subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.org",
+                        *git], cwd=clone, check=True)
+    return clone
+
+
+def _in(clone: Path, *args: str) -> subprocess.CompletedProcess:
+    """``args`` run in ``clone`` with its own code (a fresh interpreter)."""
+    env = {**os.environ, "PYTHONPATH": str(clone / "src")}
+    return subprocess.run(args, cwd=clone, capture_output=True, text=True, env=env, timeout=300)
+
+
+def _status(clone: Path) -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_only_a_change_to_the_code_is_an_uncommitted_change(tmp_path):
+    clone = _clone(tmp_path)
+    ask = [sys.executable, "-c", "from ce_vs_mse.store import provenance as p; "
+           "print(p.collect()['git_dirty'], p.code_state().split()[0])"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert _in(clone, *ask).stdout.split() == ["False", head]
+    report = clone / "results/report/REPORT.md"
+    report.write_text(report.read_text() + "rebuilt\n")  # the report's own files
+    (clone / "src/ce_vs_mse/new.py").write_text("")  # an untracked file
+    assert _status(clone) and _in(clone, *ask).stdout.split() == ["False", head]
+    for changed in ("src/ce_vs_mse/__init__.py", "experiments/quickstart.yaml",
+                    "pyproject.toml", "scripts/reproduce.sh"):
+        subprocess.run(["git", "checkout", "-q", "--", "."], cwd=clone, check=True)
+        (clone / changed).write_text((clone / changed).read_text() + "\n# changed\n")
+        assert _in(clone, *ask).stdout.split() == ["True", head], changed
+
+
+@pytest.mark.slow  # the pipeline three times in a fresh interpreter, each training or reporting
+def test_a_fresh_clone_stays_clean_and_only_publish_rewrites_the_report(tmp_path):
+    clone = _clone(tmp_path)
+    first = _in(clone, *RUN[:3], "--experiments", "quickstart", *RUN[-2:])
+    assert first.returncode == 0, first.stderr
+    assert _status(clone) == ""  # runs and report went to git-ignored folders
+    latest = (clone / "results/latest/REPORT.md").read_text()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert f"- code: ce-vs-mse 0.1.0, commit {head}\n" in latest  # no "uncommitted changes"
+    # it ends with the report's answer, the comparison, and where the report is
+    said = latest.split("<!-- answer -->\n")[1].split("<!-- /answer -->")[0].strip()
+    ending = [*said.splitlines(), ""]
+    lines = first.stderr.strip().splitlines()
+    assert lines[-2 - len(ending):-2] == ending
+    assert lines[-2].startswith("Compared with the published report (results/report): ")
+    assert lines[-1] == "Report: results/latest/REPORT.md"
+
+    again = _in(clone, *RUN[:3], "--experiments", "quickstart", *RUN[-2:])
+    assert "Report: results/latest/REPORT.md is up to date" in again.stderr
+    assert again.stderr.strip().splitlines()[-2 - len(ending):] == lines[-2 - len(ending):]
+
+    publish = _in(clone, *RUN[:3], "--experiments", "quickstart", "--publish", *RUN[-2:])
+    assert publish.returncode == 0, publish.stderr
+    assert "Compared with" not in publish.stderr
+    assert publish.stderr.strip().endswith("Report: results/report/REPORT.md")
+    changed = {line[3:] for line in _status(clone).splitlines()}
+    assert changed and all(p.startswith("results/report/") for p in changed), changed

@@ -25,6 +25,24 @@ class WorkerFailed(RuntimeError):
     """A call failed in its child; the message holds the child's traceback."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: what SLURM sends at a time limit or on preemption, and ``kill`` by default.
+    A Ctrl-C by another name, so that every path that cleans up after Ctrl-C (the runs in
+    progress recorded as failed, the workers stopped) does so after it too."""
+
+    EXIT = 128 + signal.SIGTERM  # 143, as a process killed by SIGTERM reports
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+def sigterm_as_interrupt() -> None:
+    """Raise :class:`Terminated` in the main thread on SIGTERM (a forked worker inherits it:
+    stopped by its parent, it records its runs and exits)."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def die_with_parent(parent: int) -> None:
     """Have the kernel SIGKILL this process when its parent dies (Linux's
     ``PR_SET_PDEATHSIG``), so that no worker outlives a killed sweep; exit at once if

@@ -1,5 +1,8 @@
 """``ce-vs-mse-reproduce``: train every experiment the report needs, then build the report.
 
+The report goes to ``results/latest`` (git-ignored), and ends by comparing its tables with
+the published report's (``results/report``, committed), which only ``--publish`` rewrites.
+
 One process checks every job of every experiment against its run folders first (by the
 configuration's hash, with :func:`ce_vs_mse.store.summary.verify`), without importing torch; only
 experiments with unfinished jobs are handed to ``ce-vs-mse`` to train, and the report is
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from . import forks
 from .config.tree import assignments, config_dir, experiment_jobs
-from .store import files, layout, manifest, provenance
+from .store import files, layout, manifest, provenance, published
 from .store import summary as summaries
 
 STAMP = ".built-from"  # in the report folder: the digest of the runs it was built from
@@ -199,8 +202,12 @@ def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("overrides", nargs="*",
                         help="passed to every `ce-vs-mse experiment=...` (e.g. threads=2)")
-    parser.add_argument("--out", type=Path, default=Path("results/report"),
-                        help="where the report goes (default: results/report)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"where the report goes (default: {published.LATEST}, which git "
+                             "ignores)")
+    parser.add_argument("--publish", action="store_true",
+                        help=f"write the published report, {published.PUBLISHED} (committed), "
+                             "instead of comparing with it")
     parser.add_argument("--experiments", default=",".join(h.name for h in hints() if h.trained),
                         help="comma-separated names from experiments/ (default: all the "
                              "report needs)")
@@ -210,6 +217,10 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
+    try:
+        args.out = published.destination(args.out, args.publish)
+    except ValueError as err:
+        parser.error(str(err))
     start = time.perf_counter()
     chosen = [e for e in args.experiments.split(",") if e]
     bad = [e for e in chosen if not (config_dir() / "experiment" / f"{e}.yaml").is_file()]
@@ -253,7 +264,8 @@ def _main(argv: list[str] | None) -> int:
     else:
         from .report.build import main as report
 
-        built = report(["--runs", str(results_dir), "--out", str(args.out)])
+        built = report(["--runs", str(results_dir), "--out", str(args.out),
+                        *(["--publish"] if args.publish else [])], closing=False)
         if built != 0:
             return built
         files.write_atomic(stamp, lambda tmp: tmp.write_text(now))
@@ -265,8 +277,8 @@ def _main(argv: list[str] | None) -> int:
           f"Seeds: {ends['now done']} trained, {ends['now diverged']} diverged, "
           f"{ends['before done'] + ends['before diverged']} skipped (done before), "
           f"{ends['now unfinished'] + ends['before unfinished']} failed or unfinished.\n"
-          f"Runs: {results_dir}   Report: {args.out / 'REPORT.md'}\n"
-          f"TensorBoard: tensorboard --logdir {results_dir}", file=sys.stderr)
+          f"Runs: {results_dir}   TensorBoard: tensorboard --logdir {results_dir}",
+          *published.ending(args.out / "REPORT.md"), sep="\n", file=sys.stderr)
     return 1 if failed else 0
 
 

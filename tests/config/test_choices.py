@@ -1,7 +1,7 @@
 """The choices a user sees agree with the registries: each registered dataset, loss and optimizer
 has its ``configs/<group>/<name>.yaml`` and each such file names a registered one (so
-``ce-vs-mse --help``, which lists the files, lists the registries), and the README's table of
-keys lists exactly the registered datasets, losses, optimizers and init schemes."""
+``ce-vs-mse --help``, which lists the files, lists the registries), and the table of keys in
+docs/usage.md lists exactly the registered datasets, losses, optimizers and init schemes."""
 
 import re
 from pathlib import Path
@@ -13,7 +13,7 @@ from ce_vs_mse.config.tree import config_dir
 from ce_vs_mse.core import data, losses, models, optim
 
 GROUPS = {"dataset": data.DATASETS, "loss": losses.LOSSES, "optimizer": optim.OPTIMIZERS}
-README = Path(__file__).resolve().parents[2] / "README.md"
+USAGE = Path(__file__).resolve().parents[2] / "docs" / "usage.md"
 
 
 def _files(group: str) -> dict[str, str]:
@@ -30,9 +30,9 @@ def test_every_entry_has_its_yaml_and_every_yaml_names_an_entry(group):
 
 
 def _row(key: str) -> set[str]:
-    """The plain names (`digits`, not `dataset.data_dir=`) in the README's table row of
+    """The plain names (`digits`, not `dataset.data_dir=`) in docs/usage.md's table row of
     ``key``, e.g. `dataset=`."""
-    rows = [line for line in README.read_text().splitlines()
+    rows = [line for line in USAGE.read_text().splitlines()
             if line.startswith("|") and f"`{key}`" in line.split("|")[1]]
     assert len(rows) == 1, (key, rows)
     values = rows[0].split("|")[2]
@@ -42,5 +42,5 @@ def _row(key: str) -> set[str]:
 @pytest.mark.parametrize("key,names", [
     ("dataset=", lambda: _files("dataset")), ("loss=", lambda: _files("loss")),
     ("optimizer=", lambda: _files("optimizer")), ("model.init=", lambda: models.INITS)])
-def test_the_readme_table_lists_every_choice_and_no_other(key, names):
+def test_the_usage_table_lists_every_choice_and_no_other(key, names):
     assert _row(key) == set(names())

@@ -51,7 +51,7 @@ def test_squared_error_trains_every_head(make_cfg, head):
     assert summary["head"] == head and summary["status"] == "done"
 
 
-@pytest.mark.parametrize("overrides", [  # the README's two examples
+@pytest.mark.parametrize("overrides", [  # docs/usage.md's two examples
     ["loss=mse", "model.head=linear", "optimizer.lr=100"], ["loss=ce", "optimizer.lr=1e6"]])
 def test_a_diverging_run_is_recorded_as_diverged(make_cfg, overrides):
     run_dir = runner.run(make_cfg(*overrides, "trainer.epochs=2")).run_dirs[0]
@@ -88,6 +88,7 @@ BAD = [
     (["dataset=neuron", "dataset.standardize=true"], "dataset=neuron with dataset.standardize"),
     (["+trainer.epoch=5"], "trainer.epoch is not an option; did you mean trainer.epochs"),
     (["+foo=1"], "foo is not an option"),
+    (["+los=mse"], r"los is not an option; did you mean loss\?"),  # a group, not loss.k
     (["results_dir="], "results_dir is empty"),
     (["optimizer.lr=inf"], "optimizer.lr=inf must be a finite number"),
     (["model.init_scale=inf"], "model.init_scale=inf must be a finite number"),

@@ -1,5 +1,5 @@
 """Adding a loss, a dataset or an optimizer is one registry entry and one YAML, an init scheme
-one entry (README, Extending), each registered here as the README says, with its YAML in a
+one entry (docs/extending.md), each registered here as that page says, with its YAML in a
 folder on Hydra's search path. The absolute error of Ghosh, Kumar & Sastry (2017) goes through
 the schema, ``model.head=auto``, training, aggregation and the report, and its closed-form
 gradient is autograd's; scikit-learn's two circles are split, checked and trained; Adagrad
@@ -27,13 +27,13 @@ def _error(z, y, head):
     return heads.output(z, head) - losses.targets(y, z)
 
 
-# The README's example, as it is written there.
+# docs/extending.md's example of a loss, as it is written there.
 MAE = losses.Loss(
     "mae", heads=("softmax", "sigmoid"), auto="softmax", auto_binary="sigmoid",
     family="absolute error",  # a family report/style.py has no colour for yet: drawn grey
     per_example=lambda z, y, head, k, M: _error(z, y, head).abs().sum(-1),  # Σ_k |a_k - y_k|
     grad_z=lambda z, y, head, k, M: heads.backward(z, head, _error(z, y, head).sign()))
-# The README's examples of a dataset, an optimizer and an init scheme, as written there.
+# docs/extending.md's examples of a dataset, an optimizer and an init scheme, as written there.
 CIRCLES = data.Dataset(
     "circles", generated=True,
     examples=lambda cfg: skds.make_circles(n_samples=cfg.n_samples, noise=cfg.noise,

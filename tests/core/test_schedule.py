@@ -35,3 +35,17 @@ def test_a_negative_cadence_is_rejected_before_training(make_cfg):
     for key in ("per_decade", "log_every", "eval_every"):
         with pytest.raises(ConfigError, match=f"trainer.{key}=-1 must be >= 0"):
             validate(make_cfg(f"trainer.{key}=-1"))
+
+
+def test_a_huge_per_decade_logs_every_step_at_once():
+    """trainer.per_decade=1e9 used to spin for minutes before the first step: the loop took
+    10^9 · log10(S) tries to find S steps."""
+    assert log_spaced(5000, 10**9) == frozenset(range(1, 5001))
+    # where the points are just under a step apart, the shortcut gives what the loop gives
+    per_decade = 10_000
+    last = int(1 / (10 ** (1 / per_decade) - 1)) - 1
+    steps, k = set(), 0
+    while (step := round(10 ** (k / per_decade))) <= last:
+        steps.add(step)
+        k += 1
+    assert log_spaced(last, per_decade) == frozenset(steps) == frozenset(range(1, last + 1))

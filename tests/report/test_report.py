@@ -26,9 +26,10 @@ from matplotlib.lines import Line2D
 
 from ce_vs_mse import report
 from ce_vs_mse.report import aggregate, document, headline, plots, sections, style
-from ce_vs_mse.report.build import ANSWER, TITLE
+from ce_vs_mse.report.build import TITLE
 from ce_vs_mse.report.document import number, significant
 from ce_vs_mse.report.sections.standard import TEST_MSE
+from ce_vs_mse.store.published import ANSWER
 from ce_vs_mse.train import runner
 from ce_vs_mse.train.cli import config_dir
 
@@ -487,7 +488,7 @@ def test_a_sweep_over_a_dataset_option_reports_one_row_per_value(tmp_path):
 
 
 def test_a_report_whose_every_seed_diverged_is_drawn_with_a_note(tmp_path):
-    """The README's own diverging run (η = 1e6): every seed diverged, so there is no curve to
+    """docs/usage.md's own diverging run (η = 1e6): every seed diverged, so there is no curve to
     draw; the report says so and counts them instead of dying in the figure code."""
     cli("loss=ce", "optimizer.lr=1e6", "trainer.epochs=1", "seeds=[0,1]", cwd=tmp_path)
     proc = report_cli("--runs", "results/runs", "--experiments", "all", "--out", "out",

@@ -192,3 +192,131 @@ def test_finished_runs_on_read_only_storage_are_done_not_failed(make_cfg, read_o
     again = runner.run(make_cfg(f"results_dir={ro}", *args), "ro")
     assert again.error is None and [r.status for r in again.seeds] == ["skipped", "skipped"]
     assert [r.accuracy for r in again.seeds] == [r.accuracy for r in first.seeds]
+
+
+def _vouched(edit):
+    """Damage that keeps the folder self-consistent: ``edit`` the summary (a dict) or
+    metrics.csv (its text), and have the summary vouch for the result, as a hand-edited or
+    maliciously made folder would."""
+    def damage(d):
+        s = json.loads((d / "summary.json").read_text())
+        text = (d / "metrics.csv").read_text()
+        text = edit(s, text) or text
+        (d / "metrics.csv").write_text(text)
+        s["files"]["metrics.csv"] = files.fingerprint(d / "metrics.csv")
+        (d / "summary.json").write_text(json.dumps(s))
+    return damage
+
+
+def _field(key, value, inside=None):
+    def edit(s, _):
+        (s[inside] if inside else s)[key] = value
+    return edit
+
+
+def _text_in_metrics(_, text):
+    head, first, *rest = text.splitlines(keepends=True)
+    cells = first.split(",")
+    cells[-1] = "oops\n"
+    return "".join([head, ",".join(cells), *rest])
+
+
+# Folders whose summary vouches for its files, but whose fields a report must not trust: each
+# is listed with its reason (never a traceback), and nothing it names reaches a file name.
+CORRUPT = {
+    "experiment an absolute path": (_field("experiment", "/some/other/dir/ESCAPED"),
+                                    "experiment='/some/other/dir/ESCAPED', not a name"),
+    "experiment up the tree": (_field("experiment", "../../../ESCAPED"), "not a name"),
+    "run up the tree": (_field("run", "a/../../ESCAPED"), "not three path segments"),
+    "run with markup": (_field("run", "a/b/<script>"), "not three path segments"),
+    "final a string": (_field("final", "high"), "final='high'"),
+    "final a dict of dicts": (_field("final", {"test/accuracy": {"x": 1}}),
+                              "final['test/accuracy']"),
+    "target accuracy text": (_field("target_accuracy", "0.9"), "target_accuracy='0.9'"),
+    "hidden a list": (_field("hidden", [30], inside="params"), "params['hidden']=[30]"),
+    "head two lines": (_field("head", "soft|max\n<script>alert(1)</script>", inside="params"),
+                       "params['head']"),
+    "metrics text in a number column": (_text_in_metrics, "not numbers in column"),
+}
+
+
+@pytest.mark.parametrize("case", CORRUPT)
+def test_a_corrupt_but_self_consistent_folder_is_listed_with_its_reason(finished, case,
+                                                                       tmp_path):
+    _, root, original = finished
+    results = tmp_path / "runs"
+    shutil.copytree(root, results)
+    folder = results / original.relative_to(root)
+    edit, reason = CORRUPT[case]
+    _vouched(edit)(folder)
+    runs = aggregate.load_runs(results)  # never raises
+    assert [d for d, _ in runs.skipped] == [str(folder)] and len(runs.table) == 1
+    assert reason in dict(runs.skipped)[str(folder)]
+
+
+def test_a_report_writes_nothing_outside_out_whatever_a_summary_names(finished, tmp_path):
+    """A copied run whose summary names its experiment as a path elsewhere used to make the
+    report write ``ESCAPED_*.png`` and ``.csv`` there."""
+    from ce_vs_mse import report
+
+    _, root, original = finished
+    results, elsewhere = tmp_path / "runs", tmp_path / "elsewhere"
+    shutil.copytree(root, results)
+    elsewhere.mkdir()
+    copy = results / "copied" / "seed=0"
+    shutil.copytree(results / original.relative_to(root), copy)
+    _vouched(_field("experiment", str(elsewhere / "ESCAPED")))(copy)
+    again = results / "copied2" / "seed=0"
+    shutil.copytree(results / original.relative_to(root), again)
+    _vouched(_field("experiment", "../../elsewhere/ESCAPED2"))(again)
+    text = report.build(results, tmp_path / "out" / "report", workers=1,
+                       experiments="all").read_text()
+    assert not list(elsewhere.iterdir()) and not list(tmp_path.glob("out/*ESCAPED*"))
+    assert "ESCAPED" not in "".join(p.name for p in (tmp_path / "out").rglob("*"))
+    assert str(copy) in text and "not a name" in text
+
+
+def test_symlinked_run_folders_are_read_and_a_link_loop_is_no_trap(finished, make_cfg,
+                                                                   tmp_path):
+    """A run folder linked in from other storage is done for the trainer (``find`` follows
+    links) and so it is for the report (``rglob`` did not follow them: 0 seeds)."""
+    cfg, root, original = finished
+    results, storage = tmp_path / "runs", tmp_path / "storage"
+    shutil.copytree(root, results)
+    job = original.parent.relative_to(root)
+    shutil.move(results / job, storage)
+    (results / job).symlink_to(storage, target_is_directory=True)
+    (storage / "loop").symlink_to(results, target_is_directory=True)  # a link up the tree
+    runs = aggregate.load_runs(results)
+    assert sorted(runs.table["seed"]) == [0, 1] and set(runs.table["status"]) == {"done"}
+    again = runner.run(OmegaConf.merge(cfg, {"results_dir": str(results)}), "store")
+    assert [r.status for r in again.seeds] == ["skipped", "skipped"]
+
+
+@pytest.mark.parametrize("how", ["rewritten", "removed"])
+def test_a_run_retrained_while_the_report_reads_it_is_listed_as_being_written(
+        finished, tmp_path, monkeypatch, how):
+    """Between checking a summary and reading its metrics.csv, another process retrains the
+    run: the report lists it as being written, never pairs the old summary with the new file
+    and never raises (5 of 938 loads used to raise FileNotFoundError)."""
+    _, root, original = finished
+    results = tmp_path / "runs"
+    shutil.copytree(root, results)
+    folder = results / original.relative_to(root)
+    verify = summaries.verify
+
+    def verify_then_retrain(run_dir):
+        s = verify(run_dir)
+        if run_dir == folder:
+            metrics = folder / "metrics.csv"
+            if how == "removed":
+                metrics.unlink()
+            else:
+                files.write_atomic(metrics, lambda tmp: tmp.write_text(
+                    metrics.read_text().replace("\n", "\n", 1) + metrics.read_text()[-40:]))
+        return s
+
+    monkeypatch.setattr(summaries, "verify", verify_then_retrain)
+    runs = aggregate.load_runs(results)
+    assert dict(runs.skipped)[str(folder)].startswith("being written")
+    assert list(runs.table["seed"]) == [1]

@@ -104,7 +104,12 @@ def test_help_and_cfg_show_the_configuration(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["loss=ce", "model.head=sigmoid"], "ce-vs-mse: error: loss=ce cannot train model.head="
                                         "sigmoid. Valid pairs"),
-    (["dataset=imagenet"], "Could not find 'dataset/imagenet'"),
+    (["dataset=imagenet"], "dataset=imagenet is not an option; choose one of: "),
+    # Hydra's own advice reworded where it misleads: "+los=mse" for a key that does not
+    # exist, options without the near one, a number where a list belongs
+    (["los=mse"], "ce-vs-mse: error: los is not an option; did you mean loss?"),
+    (["loss=msee"], "loss=msee is not an option; did you mean loss=mse? choose one of: bce, ce"),
+    (["model.hidden=30"], "model.hidden takes a list; write model.hidden=[30]"),
     # Hydra's and OmegaConf's errors take the same path as the one above (a CLI start each)
     pytest.param(["model.hidden_sizes=[3]"], "Key 'hidden_sizes' not in 'ModelConfig'",
                  marks=pytest.mark.slow),

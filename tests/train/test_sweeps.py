@@ -294,6 +294,26 @@ def test_ctrl_c_ends_a_run_with_one_line(tmp_path):
     assert "interrupted" in err.splitlines()[-1]
 
 
+@pytest.mark.slow  # runs and a sweep stopped as SLURM stops them at a time limit
+@pytest.mark.parametrize("sweep", [[], ["-m", "optimizer.lr=0.5,0.1", "hydra/launcher=parallel"]],
+                         ids=["run", "sweep in forks"])
+def test_sigterm_ends_runs_like_ctrl_c_and_the_same_command_trains_them(tmp_path, sweep):
+    """SIGTERM (a scheduler's time limit or preemption) used to end a run with exit 143, no
+    message and no record; now: one line, the runs in progress recorded as failed, 143."""
+    args = [*sweep[:1], *LONG, "trainer.epochs=300", *sweep[1:]]  # long enough to catch
+    run = _start(args, tmp_path)
+    _wait_for(lambda: _partials(tmp_path))
+    os.killpg(run.pid, signal.SIGTERM)  # as SLURM signals a job step: every process in it
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 143 and "Traceback" not in err
+    assert "terminated (SIGTERM)" in err.splitlines()[-1]
+    stopped = _summaries(tmp_path).values()
+    assert ("failed", "terminated (SIGTERM)") in {(s["status"], s.get("error")) for s in stopped}
+    assert {s["status"] for s in stopped} <= {"done", "failed"}
+    cli(*args, cwd=tmp_path)
+    assert [s["status"] for s in _summaries(tmp_path).values()] == ["done"] * (2 if sweep else 1)
+
+
 @pytest.mark.slow  # a run whose writes fail mid-run, then the run again
 def test_a_write_that_fails_mid_run_is_recorded_failed_and_retried(tmp_path):
     import resource

@@ -214,3 +214,20 @@ def test_a_validation_split_is_evaluated_and_its_steps_to_target_recorded(make_c
     plain = runner.run(make_cfg(*FAST, "trainer.target_accuracy=0.5", "seeds=[0]")).run_dirs[0]
     assert not [c for c in read_metrics(plain).columns if c.startswith("val/")]
     assert json.loads((plain / "summary.json").read_text())["val_steps_to_target"] is None
+
+
+def test_a_long_run_says_how_long_it_will_take(monkeypatch, caplog):
+    """trainer.epochs=1e9 started with no word of its length (the progress bar shows only on
+    a terminal, not in a SLURM log)."""
+    from ce_vs_mse.train import trainer as trainers
+
+    clock = iter([0.0, 1.0, 6.4, 7.0])  # started; at step 64, 1 s; at step 128, 6.4 s; ...
+    monkeypatch.setattr(trainers.time, "perf_counter", lambda: next(clock))
+    eta = trainers._Estimate("job", total=10**9, replicas=3)
+    with caplog.at_level("WARNING", logger=trainers.__name__):
+        for step in range(1, 200):
+            eta.check(step)
+    (record,) = caplog.records
+    # 6.4 s for 128 steps: 0.05 s a step, 10^9 − 128 steps to go: about 580 days
+    assert record.getMessage() == ("job: 128 of 1000000000 steps (3 seed(s) in lockstep) in "
+                                   "6 s; about 579 days to go at this rate")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -212,9 +213,39 @@ def check_keys(cfg: Any) -> None:
         grouped = top in GROUPS and isinstance(value, dict)
         for key in [f"{top}.{k}" for k in value] if grouped else [top]:
             if key not in KEYS:
-                near = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
-                hint = f"did you mean {near[0]}?" if near else "see ce-vs-mse --cfg job"
-                raise ConfigError(f"{key} is not an option; {hint}")
+                raise ConfigError(f"{key} is not an option; {_nearest(key)}")
+
+
+def _nearest(key: str, choices: list[str] | None = None) -> str:
+    """"did you mean …?" with the closest of ``choices`` (default: every key and config
+    group, so that ``los`` finds ``loss``, not ``loss.k``)."""
+    choices = [*KEYS, *GROUPS] if choices is None else choices
+    near = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    return f"did you mean {near[0]}?" if near else "see ce-vs-mse --cfg job"
+
+
+# Hydra's composition errors (one line, runner.one_line) whose advice misleads here: "+key"
+# for a key that does not exist, options listed without the near one, a type with no example.
+_NO_KEY = re.compile(r"Could not override '([^']+)'\. To append to your config use \+\S+; .*")
+_NO_OPTION = re.compile(r"In '[^']*': Could not find '([^'/]+)/([^']+)'; Available options in "
+                        r"'[^']*': (.*)")
+_NOT_LIST = re.compile(r"Error merging override ([^=\s]+)=(\S+); Invalid value assigned: "
+                       r"\S+ is not a ListConfig, list or tuple\.?")
+
+
+def advice(message: str) -> str:
+    """A Hydra composition error, reworded where its own advice would mislead."""
+    if m := _NO_KEY.fullmatch(message):
+        if m[1] not in KEYS:
+            return f"{m[1]} is not an option; {_nearest(m[1])}"
+    elif m := _NO_OPTION.fullmatch(message):
+        options = m[3].split("; ")
+        near = difflib.get_close_matches(m[2], options, n=1, cutoff=0.6)
+        hint = f"did you mean {m[1]}={near[0]}? " if near else ""
+        return f"{m[1]}={m[2]} is not an option; {hint}choose one of: {', '.join(options)}"
+    elif m := _NOT_LIST.fullmatch(message):
+        return f"{m[1]}={m[2]}: {m[1]} takes a list; write {m[1]}=[{m[2]}]"
+    return message
 
 
 def check_pair(overrides: list[str]) -> None:

@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 
 
 def log_spaced(last: int, per_decade: int) -> frozenset[int]:
-    """The steps round(10^(k / per_decade)), k = 0, 1, …, up to ``last``."""
+    """The steps round(10^(k / per_decade)), k = 0, 1, …, up to ``last``: at most ``last``
+    of them, found in as many tries (a huge ``per_decade`` takes every step, at once)."""
+    if last * (10 ** (1 / per_decade) - 1) < 1:  # consecutive points less than a step apart
+        return frozenset(range(1, last + 1))
     steps, k = set(), 0
     while (step := round(10 ** (k / per_decade))) <= last:
         steps.add(step)

@@ -17,6 +17,7 @@ such an interval never goes below 0.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from scipy.special import stdtrit
 
 from ..config.schema import PARAMS
 from ..core import losses
-from ..store import layout
+from ..store import files, layout
 from ..store import summary as summaries
 from ..store.summary import RunSummary
 
@@ -114,9 +115,20 @@ def _identity(s: RunSummary, run_dir: Path, root: Path) -> dict:
 
 def _read_run(run_dir: Path, root: Path) -> tuple[dict, pd.DataFrame]:
     s = summaries.verify(run_dir)
-    metrics = pd.read_csv(run_dir / layout.METRICS)
+    try:  # read once, and only the bytes the summary vouches for
+        data = (run_dir / layout.METRICS).read_bytes()
+    except OSError as err:
+        raise summaries.Unfinished(f"being written: metrics.csv went away while it was read "
+                                   f"({err.strerror})") from None
+    if files.fingerprint_of(data) != s.files[layout.METRICS]:
+        raise summaries.Unfinished("being written: metrics.csv changed while it was read")
+    metrics = pd.read_csv(io.BytesIO(data))
     if metrics.empty or "step" not in metrics:
         raise summaries.Unfinished("metrics.csv has no rows")
+    text = [c for c in metrics if not pd.api.types.is_numeric_dtype(metrics[c])]
+    if text:
+        raise summaries.Unfinished(f"metrics.csv has values that are not numbers in column "
+                                   f"{text[0]!r}")
     row = {**_identity(s, run_dir, root),
            "steps_to_target": s.steps_to_target, "epochs_to_target": s.epochs_to_target,
            "diverged_at_step": s.diverged_at_step, "target_accuracy": s.target_accuracy,
@@ -172,7 +184,7 @@ def load_runs(root: Path) -> Runs:
     for run_dir in layout.run_folders(root):
         try:
             row, metrics = _read_run(run_dir, root)
-        except (summaries.Unfinished, ValueError, KeyError, TypeError,
+        except (summaries.Unfinished, ValueError, KeyError, TypeError, OSError,
                 pd.errors.ParserError) as err:
             skipped.append((str(run_dir), str(err) or type(err).__name__))
             row = _failed_row(run_dir, root)

@@ -24,7 +24,7 @@ import torch
 
 from .. import forks
 from ..config import tree as config_tree
-from ..store import provenance
+from ..store import provenance, published
 from ..store.lock import locked
 from . import aggregate, headline, reuse
 from .document import Block, Document, anchor, body, first_sentence
@@ -42,7 +42,6 @@ from .sections import (
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error, and when it does not"
 MECHANISM = "mechanism"  # the section whose first figure the first screen shows
-ANSWER = ("<!-- answer -->", "<!-- /answer -->")  # around the short answer (the console prints it)
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
 
 
@@ -144,8 +143,9 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     built = "How this report was built"
     parts = {name: part_of(name) for name in names}
     doc.text(TITLE)
-    doc.text(ANSWER[0], "**In short.** " + "\n".join(headline.compose(
-        [(d.name, parts[d.name], d.answer) for d in drawn], PHENOMENON, CAUSE)), ANSWER[1])
+    doc.text(published.ANSWER[0], "**In short.** " + "\n".join(headline.compose(
+        [(d.name, parts[d.name], d.answer) for d in drawn], PHENOMENON, CAUSE)),
+        published.ANSWER[1])
     lead = next((b for d in drawn if d.name == MECHANISM for b in d.blocks
                  if b.kind == "figure"), None)
     if lead is not None:
@@ -295,13 +295,19 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
+    """``ce-vs-mse-report``; with ``closing`` it ends by printing the report's answer and
+    how it compares with the published report (:func:`.published.ending`)."""
     parser = argparse.ArgumentParser(
         description="Figures, tables and REPORT.md from the logged runs (never trains).")
     parser.add_argument("--runs", type=Path, default=Path("results/runs"),
                         help="folder of finished runs (default: results/runs)")
-    parser.add_argument("--out", type=Path, default=Path("results/report"),
-                        help="where REPORT.md, figures/ and tables/ go (default: results/report)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where REPORT.md, figures/ and tables/ go (default: "
+                             f"{published.LATEST}, which git ignores)")
+    parser.add_argument("--publish", action="store_true",
+                        help=f"write the published report, {published.PUBLISHED} (committed), "
+                             "instead of comparing with it")
     parser.add_argument("--experiments", default="named",
                         help="which experiments: 'named' (default; the committed report): "
                              "those of experiments/*.yaml, from the runs those files make, "
@@ -317,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
+    try:
+        args.out = published.destination(args.out, args.publish)
+    except ValueError as err:
+        parser.error(str(err))
     if not args.runs.is_dir():
         print(f"ce-vs-mse-report: error: --runs {args.runs} is not a folder; train first, "
               "e.g. `ce-vs-mse experiment=quickstart`", file=sys.stderr)
@@ -337,5 +347,6 @@ def main(argv: list[str] | None = None) -> int:
         print("ce-vs-mse-report: interrupted; every file in --out is as it was or complete",
               file=sys.stderr)
         return 130
-    print(f"Report: {path}")
+    if closing:
+        print("\n".join(published.ending(path)))
     return 0

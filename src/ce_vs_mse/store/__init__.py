@@ -7,6 +7,8 @@
 - :mod:`.lock`: one process per folder (``flock``)
 - :mod:`.manifest`: an experiment's list of jobs (``.jobs.json``)
 - :mod:`.provenance`: the code, packages and machine a run was made with
+- :mod:`.published`: the committed report (``results/report``): where a build goes, its
+  answer, and a build's tables against it
 
 The store imports :mod:`ce_vs_mse.config` (a run's name and hash are functions of its
 configuration) and nothing above it.

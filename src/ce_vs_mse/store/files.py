@@ -53,6 +53,10 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def fingerprint(path: Path) -> dict:
     """Size, line count and SHA-256 of a file: what a summary vouches for."""
-    data = Path(path).read_bytes()
+    return fingerprint_of(Path(path).read_bytes())
+
+
+def fingerprint_of(data: bytes) -> dict:
+    """:func:`fingerprint` of bytes already read."""
     return {"bytes": len(data), "lines": data.count(b"\n"),
             "sha256": hashlib.sha256(data).hexdigest()}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,15 +100,36 @@ def find(results_dir: Path, experiment: str, config_hash: str, seed: int) -> Ite
     return (Path(results_dir) / experiment).glob(f"*/*/*-{config_hash}/seed={seed}")
 
 
+def _walk(root: Path) -> Iterator[tuple[Path, set[str]]]:
+    """Every folder under ``root`` with the names in it, following symbolic links (a run
+    folder linked in from other storage is a run like any other; the trainer's
+    :func:`find` follows them too) but entering each real folder once, so that a link to a
+    folder above it is no loop."""
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        entries = set(dirs) | set(names)  # a summary.json may be a folder by mistake
+        dirs.sort()
+        yield Path(folder), entries
+
+
 def run_folders(root: Path) -> list[Path]:
     """Every folder under ``root`` that holds or held a run, in a stable order."""
-    names = (SUMMARY, METRICS, PARTIAL, CONFIG)
-    return sorted({p.parent for name in names for p in Path(root).rglob(name)})
+    marks = {SUMMARY, METRICS, PARTIAL, CONFIG}
+    return sorted(folder for folder, names in _walk(root) if marks & names)
 
 
 def summaries(root: Path) -> list[Path]:
     """Every summary file under ``root``, in a stable order."""
-    return sorted(Path(root).rglob(SUMMARY))
+    return sorted(folder / SUMMARY for folder, names in _walk(root) if SUMMARY in names)
 
 
 def clear(run_dir: Path) -> None:

@@ -10,6 +10,9 @@ from pathlib import Path
 
 PACKAGES = ("ce-vs-mse", "torch", "numpy", "scikit-learn", "hydra-core", "omegaconf",
             "tensorboard", "pandas")
+# What the code is: a change to these is a change to the code. Not results/ (the committed
+# report is in the tree too, and every build rewrites it), nor untracked or ignored files.
+SOURCES = (":/src", ":/configs", ":/experiments", ":/pyproject.toml", ":/scripts")
 
 
 def _git(*args: str) -> str | None:
@@ -30,21 +33,27 @@ def package_version(package: str) -> str | None:
 
 
 def collect() -> dict:
-    """Command line, Python and package versions, git commit and whether the tree was dirty
-    (None where the code is not in a git checkout, e.g. installed from a wheel)."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    """Command line, Python and package versions, git commit and whether the code had
+    uncommitted changes (:func:`source_changes`; None where the code is not in a git
+    checkout, e.g. installed from a wheel)."""
+    changes = source_changes()
     return {
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": {p: package_version(p) for p in PACKAGES},
         "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": None if status is None else bool(status),
+        "git_dirty": None if changes is None else bool(changes),
     }
 
 
+def source_changes() -> str | None:
+    """The uncommitted changes to the tracked files of :data:`SOURCES`, as ``git diff``
+    shows them ("" when there are none); None outside a git checkout."""
+    return _git("diff", "HEAD", "--", *SOURCES)
+
+
 def code_state() -> str:
-    """The commit and any uncommitted change to the code and configuration (src/, configs/,
-    experiments/; not the report's own files, which are in the tree too and change)."""
-    changed = _git("diff", "HEAD", "--", ":/src", ":/configs", ":/experiments")
-    return f"{_git('rev-parse', 'HEAD')} {changed}"
+    """The commit and any uncommitted change to the code and configuration
+    (:func:`source_changes`)."""
+    return f"{_git('rev-parse', 'HEAD')} {source_changes()}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,22 @@ _OPTIONAL = {"logging": (dict,), "overrides": (list,), "provenance": (dict, *_NO
              "reliability": (dict, *_NONE), "val_steps_to_target": (*_INT, *_NONE)}
 
 
+# What may reach a file or folder name: an experiment is one name (experiments/<name>.yaml),
+# a run three path segments below it (layout.run_name): none of them "." or "..", and no
+# character that a path, a Markdown table or HTML reads as more than part of a name.
+EXPERIMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+_SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\x00-\x1f|<>*?\"'`\[\]]{1,255}"
+RUN = re.compile(f"{_SEGMENT}/{_SEGMENT}/{_SEGMENT}")
+
+
+def _is_param(value: Any) -> bool:
+    """A params value as :func:`ce_vs_mse.config.schema.params` writes it: a number, a
+    bool, None, or one line of text (lists, such as ``hidden``, as their text)."""
+    if isinstance(value, str):
+        return "\n" not in value and "\r" not in value
+    return value is None or isinstance(value, bool | int | float)
+
+
 def _is_diagram(value: Any) -> bool:
     """None (not recorded: a diverged seed), or what :func:`ce_vs_mse.core.calibration.
     reliability` writes: equally long lists of numbers."""
@@ -131,6 +148,16 @@ def read(run_dir: Path) -> RunSummary:
     if record.get("status") not in STATUSES:
         raise Unfinished(f"summary.json has status={record.get('status')!r}")
     _check(record, _ALWAYS, required=True)
+    if not EXPERIMENT.fullmatch(record["experiment"]) or ".." in record["experiment"]:
+        raise Unfinished(f"summary.json has experiment={record['experiment']!r}, not a name "
+                         "(letters, digits, _ . -)")
+    if not RUN.fullmatch(record["run"]):
+        raise Unfinished(f"summary.json has run={record['run']!r}, not three path segments "
+                         "of a run name")
+    bad = next((k for k, v in record["params"].items() if not _is_param(v)), None)
+    if bad is not None:
+        raise Unfinished(f"summary.json has params[{bad!r}]={record['params'][bad]!r}, not a "
+                         "number or one line of text")
     if record["status"] in FINISHED:
         record["target_accuracy"] = number(record.get("target_accuracy"))
         _check(record, _FINISHED, required=True)

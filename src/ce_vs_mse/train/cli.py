@@ -41,6 +41,7 @@ def _main(cfg) -> runner.Job | None:
         return job
     console.say("\n" + console.job_table(job))
     console.say(f"{console.counts([job])}, {job.wall_s:.1f} s.")
+    console.say(console.answer([job]))
     console.say(console.where(cfg.results_dir, experiment))
     if job.error:
         sys.exit(f"ce-vs-mse: error: {job.name} failed: {job.error} (the same command tries "
@@ -55,17 +56,19 @@ def main() -> None:
     # Hydra prints a composition error over several lines unless asked to raise it; raise it
     # here and print one line, unless the user asked for Hydra's full traceback.
     own = "HYDRA_FULL_ERROR" not in os.environ
+    forks.sigterm_as_interrupt()
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:
         _main()
     except (HydraException, OmegaConfBaseException) as err:
         if not own:
             raise
-        sys.exit(f"ce-vs-mse: error: {runner.one_line(err)}")
-    except KeyboardInterrupt:
-        print("\nce-vs-mse: interrupted. Finished runs are kept; run the same command again "
+        sys.exit(f"ce-vs-mse: error: {schema.advice(runner.one_line(err))}")
+    except KeyboardInterrupt as stop:
+        how = "terminated (SIGTERM)" if isinstance(stop, forks.Terminated) else "interrupted"
+        print(f"\nce-vs-mse: {how}. Finished runs are kept; run the same command again "
               "to train the rest.", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(forks.Terminated.EXIT if isinstance(stop, forks.Terminated) else 130)
 
 
 if __name__ == "__main__":

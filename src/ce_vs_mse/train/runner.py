@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from threadpoolctl import threadpool_limits
 
+from .. import forks
 from ..config.schema import ConfigError, check_keys, validate
 from ..core import calibration
 from ..core import data as datasets
@@ -40,7 +41,12 @@ class SeedResult:
     status: str
     accuracy: float | None = None  # final test accuracy
     steps_to_target: int | None = None
-    note: str = ""
+    note: str = ""  # what else to say; a skipped seed's: the status its summary records
+
+    @property
+    def outcome(self) -> str:
+        """``done`` or ``diverged`` for a seed finished now or before; else its status."""
+        return self.note if self.status == "skipped" else self.status
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Job:
     seeds: list[SeedResult] = field(default_factory=list)
     wall_s: float = 0.0
     error: str | None = None
+    params: dict = field(default_factory=dict)  # the plan's: schema.params, the resolved head
 
     @property
     def run_dirs(self) -> list[Path]:
@@ -115,7 +122,7 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
         raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
                           f"training split ({data.x_train.shape[0]} examples)")
     plan = plans.make(cfg, experiment, list(overrides), data.n_features, data.n_classes)
-    job = Job(plan.name, str(plan.folder))
+    job = Job(plan.name, str(plan.folder), params=plan.params)
     locks: list[Lock] = []
     start = time.perf_counter()
     try:
@@ -132,6 +139,12 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
         job.seeds += [SeedResult(s, "failed", note=job.error) for s in cfg.seeds
                       if s not in {r.seed for r in job.seeds}]
         log.error("%s failed: %s", job.name, job.error)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (forks.Terminated): say so, stop
+        why = ("terminated (SIGTERM)" if isinstance(stop, forks.Terminated)
+               else "interrupted (Ctrl-C)")
+        for lock in locks:
+            _record_failure(lock.path.parent, plan, why)
+        raise
     finally:
         for lock in locks:
             lock.release()

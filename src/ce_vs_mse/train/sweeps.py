@@ -179,6 +179,7 @@ class CheckedSweeper(Sweeper):
                 failures.append(f"job ({where}): {reason}")
         experiment = self.config.hydra.runtime.choices.get("experiment") or "default"
         console.say(f"\nSweep of {len(returns)} job(s), {console.counts(jobs)}.")
+        console.say(console.answer(jobs))
         console.say(console.where(self.config.results_dir, experiment))
         if failures:
             sys.exit("ce-vs-mse: error: these jobs failed (the next run of the same command "

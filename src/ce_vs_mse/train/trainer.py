@@ -29,7 +29,9 @@ happened (:class:`Outcome`); the recorder only writes.
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -41,6 +43,8 @@ from ..core.data import Data
 from ..core.models import ReplicaMLP, predict
 from .plan import Plan
 from .recorder import Recorder
+
+log = logging.getLogger(__name__)
 
 SATURATION = 0.01  # a unit is saturated when ∂a/∂z is below this
 RATIO_QUANTILE = 0.1  # <split>/grad_ratio_q10: this quantile of the examples' gradient ratio
@@ -99,6 +103,39 @@ class _Watch:
     @property
     def all_diverged(self) -> bool:
         return all(out.diverged_at is not None for out in self.replicas)
+
+
+class _Estimate:
+    """Says once, a few seconds in, how long a long run will take (a progress bar only shows
+    on a terminal; a job's log, e.g. SLURM's, gets this line)."""
+
+    AFTER_S, LONG_S = 5.0, 120.0  # measure this long; speak when the run takes longer
+
+    def __init__(self, name: str, total: int, replicas: int):
+        self.name, self.total, self.replicas = name, total, replicas
+        self.start, self.done = time.perf_counter(), False
+
+    def check(self, step: int) -> None:
+        if self.done or step % 64:
+            return
+        elapsed = time.perf_counter() - self.start
+        if elapsed < self.AFTER_S:
+            return
+        self.done = True
+        left = elapsed / step * (self.total - step)
+        if left > self.LONG_S:
+            log.warning("%s: %d of %d steps (%d seed(s) in lockstep) in %.0f s; about %s "
+                        "to go at this rate", self.name, step, self.total, self.replicas,
+                        elapsed, _duration(left))
+
+
+def _duration(seconds: float) -> str:
+    """``3.0 min``, ``2.5 h``, ``579 days``."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _parameters(model: ReplicaMLP, prefix: str):
@@ -204,8 +241,9 @@ def train(model: ReplicaMLP, plan: Plan, data: Data, seeds: list[int],
     watch = _Watch(len(seeds), trainer_cfg.target_accuracy, recorder)
     watch.log(0, 0, evaluate_all())
     step = 0
-    bar = tqdm(total=trainer_cfg.epochs * steps_per_epoch, desc=plan.name, disable=None,
-               leave=False)
+    total = trainer_cfg.epochs * steps_per_epoch
+    bar = tqdm(total=total, desc=plan.name, disable=None, leave=False)
+    eta = _Estimate(plan.name, total, len(seeds))
     for epoch in range(1, trainer_cfg.epochs + 1):
         order = torch.stack([torch.randperm(n_train, generator=g) for g in order_gens])
         order = order.to(device)  # (R, N): replica r's shuffled example indices
@@ -224,6 +262,7 @@ def train(model: ReplicaMLP, plan: Plan, data: Data, seeds: list[int],
             optimizer.step()
             step += 1
             bar.update()
+            eta.check(step)
             values = {}
             if scalars_now:
                 values |= _training_scalars(model, z, y, bound, optimizer)
