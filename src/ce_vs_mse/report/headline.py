@@ -47,6 +47,11 @@ def span(values: list[float]) -> str:
     return f"about {lo}×" if lo == hi else f"{lo}× to {hi}×"
 
 
+def every_or(k: int, n: int) -> str:
+    """``every`` when ``k`` is ``n``, else ``3 of 10``."""
+    return "every" if k == n else f"{k} of {n}"
+
+
 def _facts(drawn: list[tuple[str, str, str]], key: str, parts: tuple[str, ...] = ()) -> list:
     """Every section's ``key`` fact (those of ``parts`` only, when named), in order; list
     facts are joined."""
@@ -71,7 +76,8 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
         lines.append("At one shared learning rate η, squared error needed "
                      f"{span([r['mean'] for r in shared])} the mini-batch updates of "
                      "cross-entropy to reach the same test accuracy "
-                     f"(clearly slower in {slower} of {len(shared)} comparisons; part 1).")
+                     f"(clearly slower in {every_or(slower, len(shared))} comparison"
+                     f"{'s' * (slower != len(shared))}; part 1).")
     if scaled:
         # most: squared error at K·η closes more than half of the shared-η gap (log scale)
         most = ("Most" if not shared or _log_mean(scaled) < _log_mean(
