@@ -410,6 +410,7 @@ def test_the_first_screen_is_the_answer_and_the_mechanism_figure(runs, tmp_path)
             patch.setitem(sections.SECTIONS, "mechanism", sections.Section(
                 "mechanism", "What scales squared error's gradient?", stand_in,
                 needs_runs=False, part=sections.CAUSE))
+        question = sections.SECTIONS["mechanism"].question
         path = report.build(runs, tmp_path / "report", workers=1,
                             experiments="tiny,mechanism,neuron,lr_scaling_neuron")
     text = path.read_text()
@@ -422,8 +423,8 @@ def test_the_first_screen_is_the_answer_and_the_mechanism_figure(runs, tmp_path)
     mechanism = _section(text, "mechanism")
     lead = next(x for x in mechanism.splitlines() if x.startswith("!["))
     assert lead in first[end:]
-    caption = first[first.index(lead) + 2]
-    assert caption.startswith("*") and caption.count(". ") == 0  # one sentence
+    caption = first[first.index(lead) + 2]  # one line: the section's question, a link
+    assert caption == f"*{question}* ([the figure explained](#mechanism))"
 
 
 def test_the_committed_report_has_only_the_named_experiments(runs, built, tmp_path):

@@ -27,7 +27,7 @@ from ..config import tree as config_tree
 from ..store import provenance, published
 from ..store.lock import locked
 from . import aggregate, headline, reuse
-from .document import Block, Document, anchor, body, first_sentence
+from .document import Block, Document, anchor, body
 from .experiment import Experiment
 from .sections import (
     ADHOC_QUESTION,
@@ -146,11 +146,11 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     doc.text(published.ANSWER[0], "**In short.** " + "\n".join(headline.compose(
         [(d.name, parts[d.name], d.answer) for d in drawn], PHENOMENON, CAUSE)),
         published.ANSWER[1])
-    lead = next((b for d in drawn if d.name == MECHANISM for b in d.blocks
-                 if b.kind == "figure"), None)
-    if lead is not None:
+    mechanism = next((d for d in drawn if d.name == MECHANISM), None)
+    lead = next((b for b in mechanism.blocks if b.kind == "figure"), None) if mechanism else None
+    if lead is not None:  # captioned by its section's question; its part explains the panels
         doc.text(f"![{lead.name}](figures/{lead.name}.png)", "",
-                 f"*{first_sentence(lead.caption)}*")
+                 f"*{mechanism.question}* ([the figure explained]({anchor(MECHANISM)}))")
     doc.text(f"Built by `{command}` from {len(table)} seeds ({_counts(table)}); every number "
              "is computed from the runs' `summary.json` and `metrics.csv` "
              f"([{built.lower()}]({anchor(built)})). Numbers in the text are rounded; the "
@@ -251,7 +251,7 @@ def _section(runs: aggregate.Runs, out: Path, svg: bool, repeated: dict[str, reu
             return Drawn(name, question, headline.Answer(f"Not run yet ({how})."), doc.blocks)
         again = repeated.get(name, reuse.Repeats())
         if again.of:
-            doc.text(f"*{again.note()}*")
+            doc.note(f"*{again.note()}*")
         answer = (section.draw if section else standard.draw)(doc, exp)
         facts = getattr(answer, "facts", {})
         if exp is not None and exp.lost():  # the answer says what no answer stands on

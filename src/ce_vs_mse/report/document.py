@@ -92,8 +92,9 @@ class InView(Locator):
 
 @dataclass(frozen=True)
 class Block:
-    """Lines of a document that go together: ``kind`` "text", "figure" (``name``: its file's
-    stem, ``caption``) or "table" (``name``: its CSV's stem)."""
+    """Lines of a document that go together: ``kind`` "text", "note" (for the appendix),
+    "figure" (``name``: its file's stem, ``caption``) or "table" (``name``: its CSV's
+    stem)."""
 
     kind: str
     lines: tuple[str, ...]
@@ -102,11 +103,14 @@ class Block:
 
 
 def body(blocks: list[Block], shown: tuple[str, ...] = ()) -> tuple[list[Block], list[Block]]:
-    """A section's blocks split into what its part of the report shows (the figures named in
-    ``shown`` that it drew, or else its first figure) and what goes to the appendix (its other
-    figures, every table and its notes)."""
+    """A section's blocks split into what its part of the report shows and what goes to the
+    appendix. The part shows the figures named in ``shown`` that it drew (or else its first
+    figure), and the text it wrote before them, which says what they show; the appendix gets
+    its other figures, every table, its notes and the text after."""
     figures = [b for b in blocks if b.kind == "figure"]
     lead = [b for b in figures if b.name in shown] or figures[:1]
+    before = blocks[:blocks.index(lead[0])] if lead else []
+    lead = [b for b in before if b.kind == "text"] + lead
     return lead, [b for b in blocks if b not in lead]
 
 
@@ -114,12 +118,6 @@ def anchor(heading: str) -> str:
     """The link target GitHub gives a Markdown heading: ``#quickstart-tables-and-figures``."""
     slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
     return f"#{slug}"
-
-
-def first_sentence(text: str) -> str:
-    """``text`` up to the end of its first sentence (a full stop before a space)."""
-    head, dot, _ = text.partition(". ")
-    return head + "." if dot else text
 
 
 class Document:
@@ -139,6 +137,10 @@ class Document:
 
     def text(self, *lines: str) -> None:
         self.blocks.append(Block("text", (*lines, "")))
+
+    def note(self, *lines: str) -> None:
+        """Text that goes to the appendix wherever it stands (:func:`body`)."""
+        self.blocks.append(Block("note", (*lines, "")))
 
     def add(self, blocks: list[Block]) -> None:
         """Show ``blocks`` (another document's) here."""
