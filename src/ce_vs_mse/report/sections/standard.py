@@ -1,6 +1,6 @@
 """The standard section, which every experiment gets: curves against mini-batch updates,
 gradient norms, output saturation, steps to target, paired ratios and final accuracy, and the
-one-line answer from its paired ratios. A section of its own draws this first (most do) and
+answer in words from its paired ratios. A section of its own draws this first (most do) and
 adds what its question needs; an experiment without one gets only this.
 """
 
