@@ -98,15 +98,15 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
     if stall:
         scales = sorted({s for s, *_ in stall})
         best = max(stall, key=lambda s: s[1] / s[2])
-        other = ("while the log-loss reached it in every seed at some η"
+        other = (" while the log-loss reached it in every seed at some η"
                  if all(every for *_, every in stall) else "")
-        neuron = (", as in Nielsen's neuron from its bad start"
+        neuron = (", and in Nielsen's neuron from its bad start"
                   if True in _facts(drawn, "saturated", (cause,)) else "")
+        large = ", ×".join(f"{s:g}" for s in scales)
         lines.append("Real saturation — the slope σ' near 0, outputs confidently wrong — "
-                     f"appears from large initial weights (×{', ×'.join(f'{s:g}' for s in scales)})"
-                     f"{neuron}: there squared error reached the target in at most "
-                     f"{best[1]} of {best[2]} seeds at any η{', ' + other if other else ''} "
-                     "(part 2).")
+                     f"appears from large initial weights (×{large}), "
+                     f"where squared error reached the target in at most {best[1]} of {best[2]} "
+                     f"seeds at any η{other}{neuron} (part 2).")
     limits = []
     own = [m for m in _facts(drawn, "own") if math.isfinite(m)]
     if own:
