@@ -58,6 +58,17 @@ def test_a_rerun_trains_nothing_and_a_damaged_run_is_trained_again(tmp_path):
     assert "is up to date" in again and "0 trained, 1 already finished" in again
     assert "Seeds: 0 trained, 0 diverged, 10 skipped (done before), 0 failed" in again
 
+    # the report's own files are part of "up to date": a deleted figure, a garbled table
+    figure = next((tmp_path / "report/figures").glob("*.png"))
+    figure.unlink()
+    rebuilt = _reproduce(tmp_path)
+    assert "is up to date" not in rebuilt and "0 trained, 1 already finished" in rebuilt
+    assert figure.is_file()
+    table = next((tmp_path / "report/tables").glob("*.csv"))
+    table.write_text(table.read_text().replace("5", "6"))
+    assert "is up to date" not in _reproduce(tmp_path)
+    assert "is up to date" in _reproduce(tmp_path)
+
     (metrics,) = [p for p in (tmp_path / "results/runs").rglob("seed=3/metrics.csv")
                   if "softmax_mse" in str(p)]
     metrics.write_text(metrics.read_text()[:-40])  # cut mid-row
@@ -85,8 +96,29 @@ def test_ctrl_c_stops_every_experiment_with_one_line(tmp_path):
     assert "Traceback" not in rest
     time.sleep(1)  # the experiments' forks are gone with it, and no run claims to be done
     assert _working_in(tmp_path) == []
-    for summary in (tmp_path / "results/runs").rglob("summary.json"):
-        assert summaries.verify(summary.parent).status in ("done", "diverged")
+    for summary in (tmp_path / "results/runs").rglob("summary.json"):  # stopped: failed
+        s = summaries.read(summary.parent)
+        assert s.status in ("done", "diverged") or (
+            s.status == "failed" and s.error in ("interrupted (Ctrl-C)", "terminated (SIGTERM)"))
+
+
+@pytest.mark.slow  # starts the whole pipeline, then kills it
+def test_a_killed_reproduce_leaves_no_temporary_folder(tmp_path):
+    """Side by side, each experiment's output waits in a file; those were in a
+    ce-vs-mse-reproduce-* folder that a SIGKILL left behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen([*RUN[:3], "--experiments", "quickstart,binary", "--out", "report",
+                             "--workers", "2", "trainer.epochs=400"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True)
+    for line in proc.stderr:
+        if "== binary:" in line:
+            break
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert [p.name for p in temp.iterdir() if p.name.startswith("ce-vs-mse")] == []
 
 
 ROOT = Path(__file__).parents[1]

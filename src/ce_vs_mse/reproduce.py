@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from . import forks
 from .config.tree import assignments, config_dir, experiment_jobs
@@ -122,17 +124,36 @@ def digest(runs: Path, experiments: list[str]) -> str:
     return h.hexdigest()
 
 
+def report_files(out: Path) -> dict[str, str]:
+    """The SHA-256 of every file of the report in ``out`` (REPORT.md, figures, tables, ...),
+    by path: a deleted figure or a garbled table is a report to build again."""
+    return {str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(out.rglob("*"))
+            if path.is_file() and path.name not in (STAMP, ".lock")
+            and not path.name.endswith(".tmp")}
+
+
+def _up_to_date(stamp: Path, runs: str) -> bool:
+    """Whether the report beside ``stamp`` was built from these runs and is as it was written."""
+    try:
+        record = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(record, dict) and record.get("runs") == runs
+            and "REPORT.md" in record.get("files", {})
+            and record["files"] == report_files(stamp.parent))
+
+
 def _experiment(overrides: list[str], results_dir: Path, key: str, name: str,
-                log: Path | None) -> int:
+                log: IO[bytes] | None) -> int:
     """In a fresh fork of this process: ``ce-vs-mse experiment=<name> <overrides>``; its
     output goes to ``log`` when given. Returns the command's exit status. The jobs its sweep
     composed and checked are kept as the experiment's list of jobs (:func:`jobs`)."""
     if log is not None:
         sys.stdout.flush()
         sys.stderr.flush()
-        with open(log, "w") as f:
-            os.dup2(f.fileno(), 1)
-            os.dup2(f.fileno(), 2)
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
     sys.argv = ["ce-vs-mse", f"experiment={name}", *overrides]
     os.environ["CE_VS_MSE_HINTS"] = "0"  # the hint is said once, at the end
     try:
@@ -169,16 +190,20 @@ def train(names: list[str], overrides: list[str], workers: int, results_dir: Pat
     from .train import cli  # noqa: F401 (imported here once, for every fork)
 
     together = workers > 1 and len(names) > 1
-    with tempfile.TemporaryDirectory(prefix="ce-vs-mse-reproduce-") as logs:
+    with contextlib.ExitStack() as stack:
+        # each side-by-side experiment's output, in a file with no name (unlinked as it is
+        # made), so that nothing is left on disk however this process ends, SIGKILL too
+        logs = {name: stack.enter_context(tempfile.TemporaryFile())
+                for name in (names if together else ())}
+
         def run(name: str) -> int:
-            return _experiment(overrides, results_dir, key, name,
-                               Path(logs, name) if together else None)
+            return _experiment(overrides, results_dir, key, name, logs.get(name))
 
         def ended(name: str, result: tuple) -> None:
             if together:
                 print(f"== {name}: finished", file=sys.stderr)
-                with contextlib.suppress(OSError):
-                    sys.stderr.write(Path(logs, name).read_text())
+                logs[name].seek(0)
+                sys.stderr.write(logs[name].read().decode(errors="replace"))
                 sys.stderr.flush()
             ok, code = result
             if not ok:  # the fork itself failed or was killed
@@ -190,12 +215,15 @@ def train(names: list[str], overrides: list[str], workers: int, results_dir: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
+    forks.sigterm_as_interrupt()
     try:
         return _main(argv)
-    except KeyboardInterrupt:  # the experiments' forks are stopped by now (forks.map_in_forks)
-        print("\nce-vs-mse-reproduce: interrupted. Finished runs are kept; run the same "
-              "command again to train the rest.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # the experiments' forks are stopped by now
+        term = isinstance(stop, forks.Terminated)
+        print(f"\nce-vs-mse-reproduce: {'terminated (SIGTERM)' if term else 'interrupted'}. "
+              "Finished runs are kept; run the same command again to train the rest.",
+              file=sys.stderr)
+        return forks.Terminated.EXIT if term else 130
 
 
 def _main(argv: list[str] | None) -> int:
@@ -259,7 +287,7 @@ def _main(argv: list[str] | None) -> int:
               file=sys.stderr)
     stamp = args.out / STAMP
     now = digest(results_dir, experiments)
-    if stamp.is_file() and stamp.read_text() == now and (args.out / "REPORT.md").is_file():
+    if _up_to_date(stamp, now):
         print(f"Report: {args.out / 'REPORT.md'} is up to date", file=sys.stderr)
     else:
         from .report.build import main as report
@@ -268,7 +296,8 @@ def _main(argv: list[str] | None) -> int:
                         *(["--publish"] if args.publish else [])], closing=False)
         if built != 0:
             return built
-        files.write_atomic(stamp, lambda tmp: tmp.write_text(now))
+        record = {"runs": now, "files": report_files(args.out)}
+        files.write_json_atomic(stamp, record)
     ends = Counter(("now " if new else "before ") + status(e, job, s, results_dir)
                    for e, job, s, new in seeds)
     print(f"\nReproduced {len(experiments)} experiment(s) in {time.perf_counter() - start:.0f} s:"

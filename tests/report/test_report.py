@@ -23,6 +23,7 @@ import pytest
 from conftest import REPORT, cli, forked, negative_bounds, report_cli
 from hydra import compose, initialize_config_dir
 from matplotlib.lines import Line2D
+from PIL import Image
 
 from ce_vs_mse import report
 from ce_vs_mse.report import aggregate, document, headline, plots, sections, style
@@ -300,8 +301,69 @@ def test_axis_limits_come_from_seeds_that_did_not_diverge(runs, built):
     assert squared.get_ylim() == pytest.approx(plots._limits(means, TEST_MSE))
     diverged = tiny.loc[tiny["status"] == "diverged", "test/mse"].max()
     assert squared.get_ylim()[1] < diverged  # that seed's last values are off the axis
-    title = [ax.get_title() for ax in fig.axes if "lr=0.085" in ax.get_title()]
+    title = [ax.get_title() for ax in fig.axes if "η = 0.085" in ax.get_title()]
     assert title and "diverged linear+mse" in title[0]  # said where it is left out
+
+
+def test_every_figure_is_at_most_1800_px_wide(built):
+    """A figure a reader can take in on one screen: panels wrap into rows instead."""
+    pngs = sorted((built / "a/figures").glob("*.png"))
+    assert len(pngs) > 10
+    for png in pngs:
+        with Image.open(png) as image:
+            assert image.width <= 1800, (png.name, image.size)
+
+
+def test_accuracy_panels_mark_the_target_where_each_mean_first_reaches_it(runs, built):
+    """A dashed line at the target accuracy and, per pair, a marker at the first step where
+    its mean over the finished seeds reaches it (from the runs' metrics, recomputed)."""
+    tiny = _tiny(runs)
+    curves = aggregate.load_runs(runs).curves
+    curves = curves[(curves["experiment"] == "tiny") & (curves["status"] == "done")]
+    means = curves.groupby(["pair", "step"])["test/accuracy"].mean().dropna()
+    first = {pair: s.index.get_level_values("step")[s.to_numpy() >= 0.85].min()
+             for pair, s in means.groupby("pair")}
+    assert tiny["target_accuracy"].unique().tolist() == [0.85]
+    assert any(np.isfinite(v) for v in first.values())  # else the test shows nothing
+    fig = FIGURES["tiny_accuracy_step"]
+    panels = [ax for ax in fig.axes if ax.get_ylabel() == "test accuracy"]
+    marked, levels = {}, set()
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            if line.get_linestyle() == "--" and len(set(y)) == 1 and y[0] == 0.85:
+                levels.add(ax)
+            elif line.get_linestyle() == "None" and len(x) == 1 and y[0] == 0.85:
+                marked[mcolors.to_hex(line.get_markerfacecolor()), line.get_marker()] = x[0]
+    assert panels and set(panels) <= levels
+    for pair, step in first.items():  # (tiny: one facet per pair, so one marker per look)
+        look = (mcolors.to_hex(style.colour(pair)), style.marker(pair))
+        if np.isfinite(step):
+            assert marked[look] == step, pair
+        else:
+            assert look not in marked, pair
+
+
+def test_a_mean_over_only_some_seeds_is_pale_and_says_how_many(runs, built):
+    """In the steps-to-target bars, a run where some seeds diverged or never reached the
+    target is pale and written "k/n reached"; a run every seed reached is drawn in full."""
+    by_run = aggregate.by_run(_tiny(runs), "steps_to_target").set_index("pair")
+    fig = FIGURES["tiny_steps_to_target"]
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    partial = 0
+    for patch in ax.patches:
+        pair = style.pair_of(patch)
+        if pair is None:
+            continue
+        r = by_run.loc[pair]
+        if r["n"] < r["seeds"]:
+            partial += 1
+            assert patch.get_alpha() == plots.PARTIAL_ALPHA, pair
+            assert any(t.startswith(f"{int(r['n'])}/{int(r['seeds'])} reached") for t in texts)
+        else:
+            assert patch.get_alpha() in (None, 1), pair
+    assert partial, "linear+mse at η = 0.085 diverges in some seeds: its bar should be pale"
 
 
 def _look(artist) -> tuple[str, str | None]:

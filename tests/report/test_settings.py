@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from PIL import Image
 
 from ce_vs_mse import report
 from ce_vs_mse.config import tree as config_tree
@@ -133,6 +134,25 @@ def test_every_new_section_is_drawn_with_its_figures_and_tables(built):
         assert (built / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
     for table in ("depth", "label_noise", "calibration", "nielsen_mnist_vs_published"):
         assert len(pd.read_csv(built / "tables" / f"{table}.csv")) > 0, table
+
+
+def test_every_figure_is_at_most_1800_px_wide(built):
+    pngs = sorted((built / "figures").glob("*.png"))
+    assert len(pngs) > 10
+    for png in pngs:
+        with Image.open(png) as image:
+            assert image.width <= 1800, (png.name, image.size)
+
+
+def test_optimizer_runs_are_named_by_optimizer_in_tables_and_titles(runs, built):
+    """The optimizer section's tables say SGD or Adam (and SGD+momentum for momentum runs),
+    not the config's lower-case name, and its CSV holds what the runs were trained with."""
+    s = _summaries(runs, "optimizer")
+    table = pd.read_csv(built / "tables" / "optimizer_steps_to_target.csv")
+    assert set(s["optimizer"]) == {"sgd", "adam"} and (s["momentum"] == 0).all()
+    assert set(table["optimizer"]) == {"SGD", "Adam"}
+    text = (built / "REPORT.md").read_text()
+    assert "| softmax+ce | Adam | 0.001 |" in text and "| sgd |" not in text
 
 
 def test_label_noise_table_is_each_seeds_best_and_final_test_accuracy_at_every_eta(runs,

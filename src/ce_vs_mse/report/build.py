@@ -26,7 +26,7 @@ from .. import forks
 from ..config import tree as config_tree
 from ..store import provenance, published
 from ..store.lock import locked
-from . import aggregate, headline, reuse
+from . import aggregate, headline, reuse, slides
 from .document import Block, Document, anchor, body
 from .experiment import Experiment
 from .sections import (
@@ -39,6 +39,7 @@ from .sections import (
     part_of,
     standard,
 )
+from .tensorboard import write_logdir
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error, and when it does not"
 MECHANISM = "mechanism"  # the section whose first figure the first screen shows
@@ -184,6 +185,7 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     if left_out:
         doc.text("### Runs left out", "`--experiments all` includes them:", "", *left_out)
     doc.text(f"### {built}", *_built_with(command, table))
+    write_logdir(aggregate.Runs(table, curves), out)  # seeds as one curve with a band
     return doc.write()
 
 
@@ -320,6 +322,8 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
     parser.add_argument("--svg", action="store_true",
                         help="also write every figure as SVG (figures/<name>.svg), which "
                              "takes about as long again as the PNGs")
+    parser.add_argument("--slides", action="store_true",
+                        help="also write 16:9 slides for a lecture (figures/slides/*.png)")
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give a number of processes >= 1")
@@ -339,6 +343,8 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         with locked(args.out, waiting):  # two reports into one folder take turns
             path = build(args.runs, args.out, args.workers, args.experiments, args.svg)
+            if args.slides:
+                slides.write(aggregate.load_runs(args.runs), args.out)
     except OSError as err:
         print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
               f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)

@@ -23,3 +23,9 @@ def weight_columns(curves: pd.DataFrame) -> list[str]:
     with these give it, empty."""
     return sorted((c for c in curves if c.startswith("grad_norm/") and c.endswith(".weight")),
                   key=lambda c: (c.endswith("output.weight"), c))
+
+
+def title(column: str) -> str:
+    """``hidden layer 1``, ``output layer``: the layer of ``column`` in words."""
+    name = layer(column)
+    return "output layer" if name == "output" else name.replace("layer", "hidden layer ")

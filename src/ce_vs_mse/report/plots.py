@@ -3,8 +3,11 @@
 Every pair is drawn in its :mod:`.style`; every figure has a legend of its pairs on top. Curves
 and axis limits come from seeds whose run finished without diverging: the caller passes only
 those, and names the others in a panel's title and in the caption. A quantity that is not on
-the others' scale (the rescaled loss's squared error, whose targets are M rather than 1) is
-drawn against its own axis on the right, so that it does not flatten the others.
+the others' scale (a sigmoid head's BCE, a sum over its K units; the squared error of the
+rescaled loss's model, whose outputs aim at M) is drawn against its own axis on the right, so
+that it does not flatten the others. Panels wrap into rows (:func:`rows_of`): no figure is
+wider than 1800 px. A mean over only some of a run's seeds never looks like one over all
+of them: its bar is pale, its point hollow, and it says how many.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
-from . import aggregate, style
+from . import aggregate, style, titles
 from .tables import value
 
 LEGEND_INCHES = 0.35
@@ -40,6 +44,7 @@ class Metric:
     bounds: tuple[float, float] = (-np.inf, np.inf)
     own_axis: Callable[[str], bool] = lambda pair: False
     own_label: str = ""
+    alone_label: str = ""  # the label when every pair of a panel is own_axis (drawn on the left)
     reference: str = ""
     reference_label: str = ""
 
@@ -50,6 +55,19 @@ class Panel:
     data: pd.DataFrame  # the curves of the seeds to draw, with "pair" and the x column
     metric: Metric
     note: str = ""  # e.g. which pairs diverged here
+    target: float = np.nan  # a level to mark (the target accuracy), and where each mean meets it
+
+
+MAX_COLUMNS = 5  # panels in a row: 5 of 2.8 inches at 100 dpi keep a figure under 1500 px
+
+
+def rows_of(panels: list, ncols: int = MAX_COLUMNS) -> list[list]:
+    """``panels`` wrapped into rows of at most ``ncols``, as even as can be (7: 4 and 3)."""
+    if not panels:
+        return []
+    nrows = -(-len(panels) // ncols)
+    size = -(-len(panels) // nrows)
+    return [panels[i:i + size] for i in range(0, len(panels), size)]
 
 
 def wrap(text: str, width: int = 38) -> str:
@@ -59,9 +77,9 @@ def wrap(text: str, width: int = 38) -> str:
                                    break_on_hyphens=False)) if text else ""
 
 
-def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -> pd.Series:
+def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -> pd.DataFrame:
     """One line per pair: the mean over seeds and its 95 % t band (for a log axis: the
-    geometric mean and the band of the logs). Returns the means drawn."""
+    geometric mean and the band of the logs). Returns what it drew: pair, ``x``, mean."""
     stats = aggregate.bands(df, ["pair", x], metric.column, log=metric.log)
     for pair in pairs:
         s = stats[stats["pair"] == pair]
@@ -74,7 +92,22 @@ def draw_bands(ax, df: pd.DataFrame, x: str, metric: Metric, pairs: list[str]) -
                         lw=0)
     if metric.log:
         ax.set_yscale("log")
-    return stats.loc[stats["pair"].isin(pairs), "mean"]
+    return stats.loc[stats["pair"].isin(pairs), ["pair", x, "mean"]]
+
+
+TARGET = {"color": style.NEUTRAL[0], "lw": 0.9, "ls": "--"}  # the target level's look
+
+
+def target_line(ax, drawn: pd.DataFrame, x: str, target: float) -> None:
+    """A dashed line at ``target`` and, on each pair's mean curve (``drawn``, from
+    :func:`draw_bands`), a marker at the first ``x`` where it reaches the target."""
+    ax.axhline(target, **TARGET)
+    for pair, s in drawn.groupby("pair"):
+        at = s.sort_values(x)
+        at = at[at["mean"] >= target]
+        if len(at):
+            ax.plot(at[x].iloc[0], target, ls="none", marker=style.marker(pair), ms=6,
+                    mfc=style.colour(pair), mec="white", mew=0.8, zorder=5)
 
 
 def fraction(v: float) -> str:
@@ -107,20 +140,21 @@ def log_ticks(ax) -> None:
 
 
 def steps_axis(ax, first: float) -> None:
-    """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows),
-    ticks at 0 and at the powers of ten within the axis (a tick beyond it costs as much to
-    make as one drawn)."""
+    """Mini-batch updates on a log scale from ``first`` on (linear below it, so step 0 shows
+    at the left edge), ticks at the powers of ten within the axis (a tick beyond it costs as
+    much to make as one drawn; one at 0 would crowd the one at ``first``)."""
     ax.set_xscale("symlog", linthresh=first, linscale=0.4)
     ax.autoscale_view(scaley=False)  # the margin beyond the last step: 5 % of this scale
     ax.set_xlim(left=0)
     last = math.floor(math.log10(max(ax.get_xlim()[1], first)))
-    ax.xaxis.set_major_locator(FixedLocator([0, *(10 ** k for k in range(
+    ax.xaxis.set_major_locator(FixedLocator([*(10 ** k for k in range(
         math.ceil(math.log10(first)), last + 1))]))
     ax.xaxis.set_major_formatter(PLAIN)
 
 
 def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: float | None):
-    """A grid with one row per inner list, each row sharing its y axis; an ``x`` of steps gets
+    """A grid with one row per inner list, each row sharing its y axis (and every row of the
+    same metric its limits: a block of facets under another); an ``x`` of steps gets
     :func:`steps_axis`. Axis limits span the mean curves (a band over two seeds can be far
     wider than any seed, and one seed can spike: both are cut at the axis), so nothing
     off-scale squeezes the rest."""
@@ -133,16 +167,27 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
     pairs: set[str] = set()
     twins: set[int] = set()  # columns with a labelled axis on the right
     references: set[str] = set()  # the legend's names of the reference lines drawn
+    targets = False
+    scales: dict[str, list] = {}  # metric column: (axes, means) of each row that draws it
     for i, row in enumerate(panels):
         for j in range(len(row), ncols):
             axes[i, j].remove()
         means = []  # every mean drawn against this row's (shared) left axis
+        rights = []  # (axis, means) of each right-hand axis of the row: they share limits too
+        shown = ""  # the y label last written along the row
         for j, panel in enumerate(row):
             ax, m = axes[i, j], panel.metric
             data = panel.data.dropna(subset=[m.column])
             own = sorted(p for p in data["pair"].unique() if m.own_axis(p))
             main = [p for p in style.order(data["pair"].unique()) if p not in own]
-            means.append(draw_bands(ax, data[data["pair"].isin(main)], x, m, main))
+            alone = bool(own) and not main  # every pair on its own scale: drawn on the left
+            if alone:
+                main, own = own, []
+            drawn = draw_bands(ax, data[data["pair"].isin(main)], x, m, main)
+            means.append(drawn["mean"])
+            if np.isfinite(panel.target):
+                target_line(ax, drawn, x, panel.target)
+                targets = True
             if m.reference and m.reference in data:
                 means.append(reference_lines(ax, data[m.reference]))
                 references.add(m.reference_label)
@@ -150,25 +195,34 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
                 right = ax.twinx()
                 right.grid(False)
                 theirs = data[data["pair"].isin(own)]
-                right.set_ylim(*_limits(draw_bands(right, theirs, x, m, own), m))
-                if m.log:
-                    log_ticks(right)
-                right.set_ylabel(m.own_label, fontsize=8)
+                rights.append((right, draw_bands(right, theirs, x, m, own)["mean"]))
+                right.set_ylabel(wrap(m.own_label, 34), fontsize=8)
                 twins.add(j)
             if data.empty:
                 ax.text(0.5, 0.5, "no seed to draw", ha="center", va="center",
                         transform=ax.transAxes, color="0.4")
             pairs.update(data["pair"].unique())
-            ax.set_title("\n".join(t for t in (wrap(panel.title), wrap(panel.note, 44)) if t),
+            ax.set_title("\n".join(t for t in (wrap(panel.title, 44), wrap(panel.note, 44)) if t),
                          fontsize=8.5)
-            if j == 0 or m.label != row[j - 1].metric.label:
-                ax.set_ylabel(m.label)
+            label = wrap(m.alone_label or m.own_label, 34) if alone else m.label
+            if label != shown:  # a label only where it changes along the row
+                ax.set_ylabel(label)
+                shown = label
             if i == len(panels) - 1 or len(panels[i + 1]) <= j:
                 ax.set_xlabel(xlabel)
                 ax.xaxis.set_tick_params(labelbottom=True)
-        axes[i, 0].set_ylim(*_limits(pd.concat(means), row[0].metric))  # the row's, shared
-        if row[0].metric.log:
-            log_ticks(axes[i, 0])
+        scales.setdefault(row[0].metric.column, []).append(([axes[i, 0]], pd.concat(means)))
+        if rights:
+            scales.setdefault("right " + row[0].metric.column, []).append(
+                ([a for a, _ in rights], pd.concat([v for _, v in rights])))
+    for column, drawn in scales.items():  # rows of one metric (in blocks of facets) share it
+        metric = next(p.metric for row in panels for p in row
+                      if p.metric.column == column.removeprefix("right "))
+        shared = _limits(pd.concat([v for _, v in drawn]), metric)
+        for ax in (ax for row_axes, _ in drawn for ax in row_axes):
+            ax.set_ylim(*shared)
+            if metric.log:
+                log_ticks(ax)
     # x limits from all the data at once: left on, adding each band (a collection) would
     # autoscale every panel that shares the x axis again, a fifth of the grid's cost; the
     # y limits are the rows' own (above)
@@ -177,6 +231,10 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
     if x == "step" and first_step:
         steps_axis(axes[0, 0], first_step)  # and so every panel: they share the x axis
     extra = [Line2D([], [], **REFERENCE, label=name) for name in sorted(references) if name]
+    if targets:
+        extra += [Line2D([], [], **TARGET, label="target accuracy"),
+                  Line2D([], [], ls="none", marker="o", ms=6, mfc=style.NEUTRAL[1], mec="white",
+                         label="where a mean curve first reaches it")]
     _place(fig, axes, panels, legend(fig, pairs, extra), twins)
     return fig
 
@@ -184,27 +242,38 @@ def panels_figure(panels: list[list[Panel]], x: str, xlabel: str, first_step: fl
 # A panel grid's margins in inches, as tight_layout finds them for these grids: measuring
 # every tick label of every panel costs as much as drawing the PNG.
 LEFT, RIGHT, BOTTOM, GAP, TITLE_LINE = 0.85, 0.27, 0.59, 0.3, 0.16
-RIGHT_AXIS = 0.48  # a twin axis's tick labels and label, to the right of its panel
+RIGHT_AXIS = 0.62  # a twin axis's tick labels and its label (two lines), right of its panel
 
 
 def _place(fig, axes, panels: list[list[Panel]], top: float, twins: set[int]) -> None:
-    """Lay out the grid of :func:`panels_figure` under a legend ``top`` inches high."""
-    width, height = fig.get_size_inches()
+    """Lay out the grid of :func:`panels_figure` under a legend ``top`` inches high: panels
+    :data:`PANEL_HEIGHT` high, each row's gap above as tall as its own titles need (a block's
+    first row has titles, the rows under it none), the figure as tall as that makes it."""
+    width = fig.get_figwidth()
     nrows, ncols = axes.shape
     titles = [max(len(axes[i, j].get_title().splitlines()) for j in range(len(row)))
               for i, row in enumerate(panels)]
-    inner_xlabel = any(len(panels[i + 1]) < len(row) for i, row in enumerate(panels[:-1]))
+    inner_xlabel = [i < nrows - 1 and len(panels[i + 1]) < len(row)
+                    for i, row in enumerate(panels)]
     inner_ylabel = any(axes[i, j].get_ylabel() for i, row in enumerate(panels)
                        for j in range(1, len(row)))
-    left, bottom = LEFT, BOTTOM
     right = RIGHT + (RIGHT_AXIS if ncols - 1 in twins else 0)
-    top += 0.18 + TITLE_LINE * titles[0]
     wspace = GAP + 0.1 * inner_ylabel + RIGHT_AXIS * bool(twins - {ncols - 1})
-    hspace = GAP + TITLE_LINE * max(titles[1:], default=0) + (BOTTOM - 0.1) * inner_xlabel
-    panel_w = (width - left - right - wspace * (ncols - 1)) / ncols
-    panel_h = (height - top - bottom - hspace * (nrows - 1)) / nrows
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
-                        top=1 - top / height, wspace=wspace / panel_w, hspace=hspace / panel_h)
+    panel_w = (width - LEFT - right - wspace * (ncols - 1)) / ncols
+    above = [top + 0.18 + TITLE_LINE * titles[0],
+             *(GAP + TITLE_LINE * titles[i] + (BOTTOM - 0.1) * inner_xlabel[i - 1]
+               for i in range(1, nrows))]
+    height = sum(above) + nrows * PANEL_HEIGHT + BOTTOM
+    fig.set_size_inches(width, height)
+    y = height
+    for i in range(nrows):
+        y -= above[i] + PANEL_HEIGHT
+        for j in range(len(panels[i])):
+            axes[i, j].set_position([(LEFT + j * (panel_w + wspace)) / width, y / height,
+                                     panel_w / width, PANEL_HEIGHT / height])
+
+
+PANEL_HEIGHT = 2.08  # inches: a panel of a grid
 
 
 def _limits(values: pd.Series, metric: Metric) -> tuple[float, float]:
@@ -254,63 +323,148 @@ def errors(stats: pd.DataFrame):
                                     stats["ci_high"] - stats["mean"]]))
 
 
+PARTIAL_ALPHA = 0.35  # a bar or point that stands on fewer seeds than ran: paler
+
+
 def bars(rows: pd.DataFrame, labels: list[str], xlabel: str):
     """One horizontal bar per run (``rows`` from :func:`aggregate.by_run`): the mean and its
-    interval in the pair's look; a run with no mean says why (not reached, diverged)."""
+    interval in the pair's look. A mean over only some of the run's seeds (the others did not
+    reach it, or diverged) is pale and says how many at its end; a run with no mean gets a
+    cross and says why (not reached, diverged). An interval far beyond the longest bar is cut
+    at the axis with an arrow and its end written there."""
     rows = rows.iloc[style.ranks(rows["pair"])]
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.2 + LEGEND_INCHES))
     y = np.arange(len(rows))[::-1]
-    top = np.nanmax(rows["ci_high"].fillna(rows["mean"])) if rows["mean"].notna().any() else 1
+    longest = np.nanmax(rows["mean"]) if rows["mean"].notna().any() else 1.0
+    ends = rows["ci_high"][rows["ci_high"] <= CLIP * longest]
+    right = 1.12 * max(longest, ends.max() if len(ends) else 0)
+    ax.set_xlim(0, right)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    partial = False
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
-        if pd.notna(r["mean"]):
-            err = None
-            if pd.notna(r["ci_low"]):
-                err = [[r["mean"] - max(r["ci_low"], 0)], [r["ci_high"] - r["mean"]]]
-            drawn = ax.barh(yi, r["mean"], xerr=err, ecolor="0.2", capsize=2,
-                            **style.bar(r["pair"]))
-            drawn.patches[0].set_label(style.TAG + r["pair"])
-        else:
-            why = ", ".join(f"{s} {int(r[s])}/{int(r['seeds'])}" for s in ("diverged", "failed")
-                            if r.get(s, 0))
-            ax.text(0.01 * top, yi, why or f"not reached ({int(r['n'])}/{int(r['seeds'])})",
-                    va="center", fontsize=8, color="0.3")
-    names = [" · ".join([r["pair"], *(f"{c}={value(r[c])}" for c in labels)])
-             + (f" ({int(r['n'])}/{int(r['seeds'])})" if 0 < r["n"] < r["seeds"] else "")
+        n, total = int(r["n"]), int(r["seeds"])
+        lost = ", ".join(f"{s} {int(r[s])}/{total}" for s in ("diverged", "failed")
+                         if r.get(s, 0))
+        if pd.isna(r["mean"]):
+            ax.plot(0.015 * right, yi, marker="x", ms=7, mew=1.5, color=style.colour(r["pair"]))
+            ax.text(0.04 * right, yi, lost or f"not reached by any of {total} seeds",
+                    va="center", fontsize=8, color="0.2")
+            continue
+        look = style.bar(r["pair"])
+        if n < total:
+            look["alpha"] = PARTIAL_ALPHA
+            partial = True
+        drawn = ax.barh(yi, r["mean"], **look)
+        drawn.patches[0].set_label(style.TAG + r["pair"])
+        end = r["mean"]
+        if pd.notna(r["ci_low"]):
+            high = min(r["ci_high"], right)
+            ax.errorbar(r["mean"], yi, xerr=[[r["mean"] - max(r["ci_low"], 0)],
+                                              [high - r["mean"]]],
+                        ecolor="0.2", capsize=2 if high == r["ci_high"] else 0, lw=1)
+            end = high
+            if r["ci_high"] > right:
+                ax.annotate(f"to {r['ci_high']:.0f}", (right, yi), xytext=(-3, 4),
+                            textcoords="offset points", ha="right", va="bottom", fontsize=7,
+                            color="0.2", arrowprops=None)
+                ax.plot(right, yi, marker=">", ms=5, color="0.2", clip_on=False)
+        if n < total:
+            ax.text(end + 0.01 * right, yi, f"{n}/{total} reached" + (f", {lost}" if lost else ""),
+                    va="center", fontsize=7.5, color="0.2")
+    names = [" · ".join([r["pair"], *([titles.words(r, labels)] if labels else [])])
              for _, r in rows.iterrows()]
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
-    finish(fig, rows["pair"], bars=True)
+    extra = [Patch(facecolor=style.NEUTRAL[1], alpha=PARTIAL_ALPHA,
+                   label="pale: a mean over only the seeds that reached it")] if partial else []
+    finish(fig, rows["pair"], extra, bars=True)
     return fig
+
+
+CLIP = 3.0  # an interval reaching past this many times the longest bar is cut at the axis
 
 
 def sweep(panels: list[tuple[pd.DataFrame, str, str]], column: str, xlabel: str):
     """Each pair's mean (and 95 % interval) against the swept ``column``, one panel per
-    (rows from :func:`aggregate.by_run`, y label, what an averaged seed did, e.g. "reached");
-    a missing point is named in the panel's title."""
+    (rows from :func:`aggregate.by_run`, y label, what an averaged seed did, e.g. "reached").
+    A point over only some of its seeds is hollow, joined by a pale line and says how many;
+    a point with no seed to average is a cross at the top of the panel that says why."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4 + LEGEND_INCHES),
                              squeeze=False)
     pairs: set[str] = set()
+    partial = False
     for ax, (df, ylabel, averaged) in zip(axes[0], panels, strict=True):
         missing = []
         for pair in style.order(df["pair"]):
             s = df[df["pair"] == pair].sort_values(column)
-            ax.errorbar(s[column], s["mean"], yerr=errors(s), marker=style.marker(pair),
-                        ms=4, capsize=2, lw=1.5, **style.line(pair))
+            look = style.line(pair)
+            full = (s["n"] == s["seeds"]).to_numpy()
+            xs, ms = s[column].to_numpy(), s["mean"].to_numpy()
+            for k in range(len(s) - 1):  # each segment: pale if it ends at a partial point
+                ax.plot(xs[k:k + 2], ms[k:k + 2], lw=1.5, color=look["color"],
+                        ls=look["linestyle"], alpha=1 if full[k] and full[k + 1] else
+                        PARTIAL_ALPHA)
+            ax.errorbar(xs, ms, yerr=errors(s), ls="none", capsize=2, color=look["color"],
+                        label=look["label"])
+            ax.plot(xs[full], ms[full], ls="none", marker=style.marker(pair), ms=4,
+                    color=look["color"])
+            ax.plot(xs[~full], ms[~full], ls="none", marker=style.marker(pair), ms=6,
+                    mfc="white", mec=look["color"], mew=1.3)
             pairs.add(pair)
-            for _, r in s[s["mean"].isna()].iterrows():  # no seed to average: say so
-                why = [f"{k} {int(r[k])}" for k in ("diverged", "failed") if r[k]]
-                counts = why or [f"{averaged} {int(r['n'])}".strip()]
-                missing.append(f"{pair} at {value(r[column])}: "
-                               + ", ".join(f"{c}/{int(r['seeds'])}" for c in counts))
-        if missing:
-            ax.set_title(wrap("no point: " + "; ".join(missing), 60), fontsize=8)
+            last = df[column].max()
+            for _, r in s[~full & s["mean"].notna().to_numpy()].iterrows():
+                partial = True  # written to the point's right; at the last x, to its left
+                ax.annotate(_counts(r, averaged), (r[column], r["mean"]),
+                            xytext=(-7, 4) if r[column] == last else (6, 3),
+                            ha="right" if r[column] == last else "left",
+                            textcoords="offset points", fontsize=7.5, color="0.2")
+            missing += [(r[column], pair, _counts(r, averaged))
+                        for _, r in s[s["mean"].isna()].iterrows()]
         ax.set_xscale("log")
         ax.set_xticks(sorted(df[column].unique()), [value(v) for v in sorted(df[column].unique())])
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-    finish(fig, pairs)
+        crosses(ax, missing)
+    extra = [HOLLOW] if partial else []
+    extra += [CROSS] if any(df["mean"].isna().any() for df, _, _ in panels) else []
+    finish(fig, pairs, extra)
     return fig
 
 
+HOLLOW = Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec=style.NEUTRAL[1],
+                label="hollow: a mean over only some seeds")
+CROSS = Line2D([], [], ls="none", marker="x", ms=7, mew=1.5, color=style.NEUTRAL[1],
+               label="no seed to average (its seeds counted below it)")
+
+
+ROW = 0.17  # of a panel's height: a pair's row of crosses and the counts under them
+
+
+def crosses(ax, missing: list[tuple[float, str, str]]) -> None:
+    """For each (x, pair, what its seeds did) of a point with no mean, a cross in the pair's
+    colour at the top of the panel, inside the axes, the counts beneath it (a row per pair)."""
+    if not missing:
+        return
+    low, high = ax.get_ylim()
+    rows = style.order({pair for _, pair, _ in missing})
+    if ax.get_yscale() == "log":
+        ax.set_ylim(low, high * (high / low) ** (0.1 + ROW * len(rows)))
+    else:
+        ax.set_ylim(low, high + (0.1 + ROW * len(rows)) * (high - low))
+    top = ax.get_xaxis_transform()
+    for at, pair, why in missing:
+        height = 0.95 - ROW * rows.index(pair)
+        ax.plot(at, height, marker="x", ms=7, mew=1.5, color=style.colour(pair), transform=top)
+        ax.annotate(why, (at, height), xycoords=top, xytext=(0, -6), textcoords="offset points",
+                    ha="center", va="top", fontsize=7, color="0.2")
+
+
+def _counts(r, averaged: str) -> str:
+    """``1/5 reached``, ``diverged 5/5``: what a point's seeds did (for a point with no mean,
+    in two short lines: ``0/5`` over ``reached``, or how many diverged)."""
+    why = [f"{k} {int(r[k])}/{int(r['seeds'])}" for k in ("diverged", "failed") if r[k]]
+    if pd.isna(r["mean"]):
+        return "\n".join(why) or f"{int(r['n'])}/{int(r['seeds'])}\n{averaged}".strip()
+    return ", ".join([f"{int(r['n'])}/{int(r['seeds'])} {averaged}".strip(), *why])

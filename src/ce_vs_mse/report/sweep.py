@@ -17,5 +17,6 @@ def figure(doc: Document, exp: Experiment, column: str, xlabel: str) -> None:
     left_out = tables.left_out(exp.table, exp.labels)
     doc.figure(fig, f"{exp.name}_by_{column}", f"{exp.name}: final test accuracy and steps to "
                f"{exp.target} against {xlabel}, mean and 95 % interval over seeds (steps: "
-               "geometric mean over the seeds that reached it; a missing point: none did)."
+               "geometric mean over the seeds that reached it; a hollow point: over only some of "
+               "its seeds, counted beside it; a cross at the top: none reached it)."
                + (f" {left_out}" if left_out else ""))

@@ -11,19 +11,27 @@ shared file, however many jobs of a sweep write at once. The HParams plugin take
 experiment from any one run (``_find_experiment_tag``) and the Custom Scalars plugin merges
 the runs' layouts, dropping charts it has already placed; both are only right if every run
 declares the same experiment and compatible layouts. So the experiment is a function of the
-schema alone (its discrete domains are the schema's choices, valid for any run to come), and
+schema (its discrete domains are the schema's choices, valid for any run to come) and of what
+the run's sweep varies (:func:`swept`, the same for every job of one sweep), and
 a layout is a function of the run's tags alone (runs that log the same tags declare the same
 layout; another model adds its own layers' charts).
 
-TensorBoard's HParams plugin sorts the hyperparameters by name before it answers
-(``backend_context._sort_and_reduce_to_hparams_limit``), so the declared order is kept by
-names that sort in it (``"01 loss"``) and shown by their display names (``loss``).
+TensorBoard's HParams plugin sorts the hyperparameters before it answers, those marked
+``differs`` first, then by name (``backend_context._sort_and_reduce_to_hparams_limit``), and
+its table shows the first five. So the declared order is kept by names that sort in it
+(``"01 loss"``), shown by their display names (``loss``), and what the run's sweep varies
+(:func:`swept`), the seed among it, is marked ``differs``: those columns are shown first.
+
+:func:`comparison_url` is the link that opens Time Series on the question's comparison.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections.abc import Iterable
+from urllib.parse import quote, urlencode
 
 from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
@@ -34,7 +42,7 @@ from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams.summary_v2 import Discrete
 
-from ..config import schema
+from ..config import schema, tree
 from ..core import data, heads, losses, models, optim
 
 # A scalar only the event file holds (it is one number per run, also in summary.json): the
@@ -42,7 +50,7 @@ from ..core import data, heads, losses, models, optim
 STEPS_TO_TARGET = "steps_to_target"
 
 # The HParams table's columns, first to last; the rest of schema.PARAMS follows in its order.
-# The table shows the first five at first: loss, head, model, hidden and lr.
+# The table shows five at first: those the sweep varies (swept), then loss, head, model, ...
 FIRST = ("loss", "head", "model", "hidden", "lr", "optimizer", "init_scale", "dataset", "seed")
 
 
@@ -112,11 +120,55 @@ def _hparam_info(param: str) -> api_pb2.HParamInfo:
     return info
 
 
-def experiment() -> Summary:
-    """The HParams experiment: every hyperparameter in :data:`ORDER` with its domain, and the
-    metrics in :data:`METRICS`. The same bytes in every run (no creation time)."""
+# Config keys that name a param other than by schema.PARAMS: a group (``model=mlp``: its name),
+# the head+loss pair, the seeds.
+_KEY_PARAMS = {**{key: name for name, key in schema.PARAMS.items()},
+               **{group: group for group in ("dataset", "model", "loss", "optimizer")},
+               "model.head": "head", "seeds": "seed"}
+
+
+def _params_of(key: str, values: Iterable[str]) -> set[str]:
+    """The params an override of ``key`` to these values changes: ``pair`` its head and its
+    loss (each only where the values differ in it, when there are several)."""
+    values = list(values)
+    if key == "pair":
+        parts = [v.split("_", 1) for v in values if "_" in v]
+        return {p for i, p in enumerate(("head", "loss"))
+                if len(values) == 1 or len({part[i] for part in parts}) > 1}
+    return {_KEY_PARAMS[key]} if key in _KEY_PARAMS else set()
+
+
+def swept(experiment: str, overrides: Iterable[str], seeds: Iterable[int]) -> frozenset[str]:
+    """The params a run's sweep varies, as the run itself can know them: the keys with more
+    than one value in ``experiments/<experiment>.yaml``'s sweep, every key its command line
+    set (``overrides``, the job's own: Hydra hands a sweep's job one value of each swept key,
+    so ``loss=ce`` of ``-m loss=ce,mse`` counts, as does a key set to one value for the
+    whole sweep), and ``seed`` when the job trains more than one. The same for every job of
+    one sweep."""
+    grid = tree.sweep_grid(experiment)[0] if experiment in tree.named_experiments() else {}
+    out = {p for key, values in grid.items() if len(values) > 1 for p in _params_of(key, values)}
+    ignored = ("experiment", *schema.NOT_IN_HASH)
+    for key, value in tree.assignments(overrides).items():
+        if key not in grid and key not in ignored and not key.startswith("hydra"):
+            out |= _params_of(key, [value])
+    if len(list(seeds)) > 1:
+        out.add("seed")
+    return frozenset(out & set(ORDER))
+
+
+def experiment(differs: Iterable[str] = ()) -> Summary:
+    """The HParams experiment: every hyperparameter in :data:`ORDER` with its domain, those
+    in ``differs`` (:func:`swept`) marked so, and the metrics in :data:`METRICS`. The same
+    bytes in every run of a sweep (no creation time)."""
+    differs = set(differs)
+    unknown = differs - set(ORDER)
+    if unknown:
+        raise ValueError(f"differs={sorted(unknown)}: not hyperparameters; choose from {ORDER}")
+    infos = [_hparam_info(p) for p in ORDER]
+    for param, info in zip(ORDER, infos, strict=True):
+        info.differs = param in differs
     exp = api_pb2.Experiment(
-        hparam_infos=[_hparam_info(p) for p in ORDER],
+        hparam_infos=infos,
         metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag), display_name=shown)
                       for tag, shown in METRICS])
     return _hparams(hparams_metadata.EXPERIMENT_TAG,
@@ -159,3 +211,29 @@ def layout(tags: list[str]) -> Summary:
     tensor = TensorProto(dtype="DT_STRING", tensor_shape=TensorShapeProto(),
                          string_val=[layout_pb2.Layout(category=categories).SerializeToString()])
     return _summary(layout_metadata.CONFIG_SUMMARY_TAG, layout_metadata.PLUGIN_NAME, b"", tensor)
+
+
+# The question's comparison (comparison_url): these tags, pinned in this order.
+COMPARED = ("test/accuracy", "test/ce", "test/mse")
+
+
+def loss_group() -> str:
+    """A regex whose one group is a run name's loss (its ``<head>_<loss>/`` segment, any
+    registered head and loss): TensorBoard colours the runs by what it captures."""
+    return f"(?:^|/)(?:{'|'.join(heads.HEADS)})_({'|'.join(losses.LOSSES)})/"
+
+
+def comparison_url(base: str = "http://localhost:6006", tags: Iterable[str] = COMPARED) -> str:
+    """The Time Series link that opens on the comparison: one colour per loss (every seed and
+    configuration of a loss alike), no smoothing, and ``tags`` the only cards shown (the tag
+    filter; cleared, they stay pinned above the rest). Any ``--logdir`` whose run names hold
+    the ``<head>_<loss>/`` folder
+    (:func:`ce_vs_mse.store.layout.run_name`): a seed's runs or the report's aggregated ones."""
+    tags = list(tags)
+    query = {"runColorGroup": f"regex:{loss_group()}", "smoothing": "0",
+             "pinnedCards": json.dumps([{"plugin": "scalars", "tag": t} for t in tags],
+                                       separators=(",", ":")),
+             "tagFilter": f"^({'|'.join(re.escape(t) for t in tags)})$"}
+    # what a terminal and a browser take literally stays readable; the rest is escaped
+    query = urlencode(query, quote_via=lambda v, *_: quote(v, safe="/:,()$"))
+    return f"{base.rstrip('/')}/?{query}#timeseries"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..config.schema import PARAMS
 from ..core import losses
+from . import board
 from .runner import Job
 
 LOSS_PARAMS = {name for name, key in PARAMS.items() if key.startswith("loss.")}
@@ -141,6 +142,7 @@ def where(results_dir: str, experiment: str) -> str:
     return (f"Results: {root / experiment}\n"
             f"  pandas:      pandas.read_csv('<run>/seed=<s>/metrics.csv')\n"
             f"  TensorBoard: tensorboard --logdir {root / experiment}\n"
+            f"               then open {board.comparison_url()}\n"
             f"  report:      ce-vs-mse-report --runs {root} --experiments {experiment} "
             f"--out {root.parent / ('report-' + experiment)}")
 

@@ -56,11 +56,12 @@ class RunWriter:
         self.tb.add_summary(board.layout(tags))
         self._session = False  # whether hparams() started an HParams session here
 
-    def hparams(self, params: dict) -> None:
+    def hparams(self, params: dict, differs=()) -> None:
         """Start this run's HParams session with ``params`` (:data:`board.ORDER`), and declare
-        the experiment, in *this* run (torch's ``add_hparams`` would open a second, stray run
-        directory for them). The session ends when the run closes with its metrics."""
-        self.tb.add_summary(board.experiment())
+        the experiment (``differs``: the params its sweep varies, :func:`board.swept`), in
+        *this* run (torch's ``add_hparams`` would open a second, stray run directory for
+        them). The session ends when the run closes with its metrics."""
+        self.tb.add_summary(board.experiment(differs))
         self.tb.add_summary(board.session_start(params))
         self._session = True
 

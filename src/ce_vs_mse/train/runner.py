@@ -26,8 +26,8 @@ from ..store import layout, provenance
 from ..store import summary as summaries
 from ..store.lock import Lock, holder, try_lock
 from ..store.summary import RunSummary
+from . import board, recorder, trainer
 from . import plan as plans
-from . import recorder, trainer
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +239,11 @@ def _train_group(plan: plans.Plan, data, device: torch.device, todo: list[int], 
     rec = recorder.Recorder(run_dirs, trainer.metric_names(model, data))
     origin = provenance.collect()
     start = time.perf_counter()
+    swept = board.swept(plan.experiment, plan.overrides, plan.cfg.seeds)
     try:
         for s, writer in zip(todo, rec.writers, strict=True):
             (writer.run_dir / layout.CONFIG).write_text(plan.config_yaml(s))
-            writer.hparams({**plan.params, "seed": s})
+            writer.hparams({**plan.params, "seed": s}, swept)
         outcome = trainer.train(model, plan, data, todo, rec)
         rec.steps_to_target([out.reached[0] if out.reached else None for out in outcome.replicas])
         with torch.no_grad():  # the trained networks' reliability diagram on the test split

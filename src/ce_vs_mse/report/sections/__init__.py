@@ -33,6 +33,7 @@ from . import (
     lr_scaling,
     lr_scaling_depth,
     lr_scaling_neuron,
+    mechanism,
     neuron,
     nielsen_mnist,
     optimizer,
@@ -61,8 +62,6 @@ PARTS = {  # the report's parts, in order: heading, and what the part is for
                "Each section's tables, notes and the figures its part does not show, then "
                "what the report stood on and how it was built."),
 }
-# sections registered without a part (the mechanism section's line predates parts)
-UNPLACED = {"mechanism": CAUSE}
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,7 @@ SECTIONS: dict[str, Section] = {}
 
 
 def register(name: str, question: str, draw: Callable, needs_runs: bool = True,
-             runs_of: str = "", part: str = "", figures: tuple[str, ...] = ()) -> None:
-    part = part or UNPLACED.get(name, APPENDIX)
+             runs_of: str = "", part: str = APPENDIX, figures: tuple[str, ...] = ()) -> None:
     if part not in PARTS:
         raise ValueError(f"section {name!r}: part={part!r}; valid parts: {', '.join(PARTS)}")
     SECTIONS[name] = Section(name, question, draw, needs_runs, runs_of, part, figures)
@@ -96,6 +94,9 @@ def part_of(name: str) -> str:
     return SECTIONS[name].part if name in SECTIONS else OTHER
 
 
+register("mechanism", "Why does squared error learn slowly where cross-entropy does not? What "
+         "each passes back at the output, error × slope against the error alone.",
+         mechanism.draw, needs_runs=False, part=CAUSE)
 SLOWER = "does squared error need more mini-batch updates than {} to reach the target accuracy?"
 register("quickstart", "Digits, the default job: " + SLOWER.format("cross-entropy"),
          standard.draw, part=PHENOMENON)

@@ -43,7 +43,7 @@ def draw(doc: Document, exp: Experiment) -> str:
                                           log=True)
                 rows.append({"depth": d, "pair": pair, "which": which, "lr": r["lr"],
                              "edge": edge, "run": r["run"], "acc": r, "steps": steps,
-                             "reached": f"{steps['n']}/{len(of_run)}"})
+                             "reached": f"{steps['n']}/{len(of_run)}", "seeds": len(of_run)})
     df = pd.DataFrame(rows)
     _figure(doc, df, exp.target, shared)
     _gradients(doc, exp, table, shared)
@@ -75,6 +75,7 @@ def draw(doc: Document, exp: Experiment) -> str:
 
 def _figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6 + plots.LEGEND_INCHES))
+    missing, partial = [], False  # steps: shared-η points no seed reached; fewer than all
     for ax, (key, ylabel) in zip(axes, (("acc", "final test accuracy"),
                                         ("steps", f"mini-batch updates to {target}")),
                                  strict=True):
@@ -83,23 +84,37 @@ def _figure(doc: Document, df: pd.DataFrame, target: str, shared: float) -> None
                 s = df[(df["pair"] == pair) & (df["which"] == which)]
                 if s.empty:  # no own η: no η reached the target on validation
                     continue
-                stats = pd.DataFrame([{k: v[k] for k in ("mean", "ci_low", "ci_high")}
+                stats = pd.DataFrame([{k: v[k] for k in ("mean", "ci_low", "ci_high", "n")}
                                       for v in s[key]], dtype=float)
                 look = {**style.line(pair), "linestyle": "-" if which == "own η" else ":"}
                 ax.errorbar(s["depth"], stats["mean"].to_numpy(), yerr=plots.errors(stats),
                             marker=style.marker(pair), ms=4, capsize=2, lw=width, **look)
+                if key != "steps":
+                    continue
+                for d, r, n in zip(s["depth"], stats.itertuples(), s["seeds"], strict=True):
+                    if np.isfinite(r.mean) and r.n < n:  # a mean over only some seeds
+                        ax.plot(d, r.mean, ls="none", marker=style.marker(pair), ms=6,
+                                mfc="white", mec=look["color"], mew=1.3, zorder=3)
+                        ax.annotate(f"{int(r.n)}/{n} reached", (d, r.mean), xytext=(5, 3),
+                                    textcoords="offset points", fontsize=7, color="0.2")
+                        partial = True
+                    elif not np.isfinite(r.mean) and which == "shared η":
+                        missing.append((d, pair, f"{int(r.n)}/{n}\nreached"))
         ax.set_xticks(sorted(df["depth"].unique()))
         ax.set_xlabel("hidden sigmoid layers")
         ax.set_ylabel(ylabel)
     axes[1].set_yscale("log")
     plots.log_ticks(axes[1])
+    plots.crosses(axes[1], missing)
     extra = [Line2D([], [], color="0.3", lw=2.0, label="each loss's own η (validation)"),
-             Line2D([], [], color="0.3", lw=1.0, ls=":", label=f"shared η = {shared:g}")]
+             Line2D([], [], color="0.3", lw=1.0, ls=":", label=f"shared η = {shared:g}"),
+             *([plots.HOLLOW] if partial else []), *([plots.CROSS] if missing else [])]
     plots.finish(fig, df["pair"], extra)
     doc.figure(fig, "depth", f"depth: final test accuracy and updates to {target} against the "
                "number of hidden layers at the shared η and at each loss's own η (chosen on "
                "validation), mean and 95 % interval over seeds (updates: geometric mean over "
-               "the seeds that reached it; a missing point: none did).")
+               "the seeds that reached it; a hollow point: over only some of its seeds; a cross "
+               "at the top: at the shared η no seed reached it).")
 
 
 def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: float) -> None:
@@ -132,8 +147,8 @@ def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: floa
                "over seeds: how much of the output's signal reaches each layer.")
     deepest = curves[curves["depth"] == depths[-1]]
     logged = [c for c in grad_norms.weight_columns(deepest) if deepest[c].notna().any()]
-    panels = [[Panel(grad_norms.layer(c), deepest, Metric(c, "‖∂L/∂W‖", log=True))
-               for c in logged]]
+    panels = plots.rows_of([Panel(grad_norms.title(c), deepest,
+                                  Metric(c, "‖∂L/∂W‖", log=True)) for c in logged], 3)
     doc.figure(plots.panels_figure(panels, "step", "mini-batch updates", first),
                "depth_gradient_deepest", f"depth: each layer's weight-gradient norm over "
                f"training in the {depths[-1]}-hidden-layer network at η = {shared:g} "

@@ -32,7 +32,8 @@ def draw(doc: Document, exp: Experiment) -> str:
                 "alpha": 1.0 if r["lr"] == lrs[0] else 0.5}
         axes[0, j].plot(ev["epoch"], a, **look)
         cost = "test/ce" if losses.get(r["loss"]).log_loss else "test/mse"  # its own loss
-        axes[1, j].plot(ev["epoch"], ev[cost], **look)
+        # BCE starts near 4, the quadratic cost near ½: each against its own starting value
+        axes[1, j].plot(ev["epoch"], ev[cost] / ev[cost].iloc[0], **look)
         g = c.dropna(subset=[gradient])
         axes[2, j].plot(g["epoch"], g[gradient], **look)
         below = np.nonzero(a < 0.5)[0]
@@ -41,14 +42,18 @@ def draw(doc: Document, exp: Experiment) -> str:
                      "output at the end": a[-1],
                      "epochs until output < ½": ev["epoch"].iloc[below[0]] if below.size
                      else np.nan})
+    at_start = {r["start"]: r["output at start"] for r in rows}
     for j, title in enumerate(starts.values()):
-        axes[0, j].set_title(title)
+        axes[0, j].set_title(f"{title[0].upper()}{title[1:]}: output {at_start[title]:.2f} "
+                             "at the start")
         axes[2, j].set_yscale("log")
         axes[2, j].set_xlabel("epoch (one full-batch gradient step)")
-    for ax, lab in zip(axes[:, 0], ["output a = σ(wx+b)", "cost C (its own loss)", "|∂C/∂w|"],
-                       strict=True):
+    labels = ["output a = σ(wx+b)", "cost C / its value at the start\n(each its own loss)",
+              "|∂C/∂w| (log scale)"]
+    for ax, lab in zip(axes[:, 0], labels, strict=True):
         ax.set_ylabel(lab)
-    widths = [Line2D([], [], color="0.3", lw=1.8 if lr == lrs[0] else 1.1,
+    dashes = style.line(table["pair"].iloc[0])["linestyle"]  # the head's: every curve's
+    widths = [Line2D([], [], color="0.3", ls=dashes, lw=1.8 if lr == lrs[0] else 1.1,
                      alpha=1.0 if lr == lrs[0] else 0.5, label=f"η = {lr:g}") for lr in lrs]
     plots.finish(fig, table["pair"], widths)
     df = pd.DataFrame(rows)
@@ -68,8 +73,9 @@ def draw(doc: Document, exp: Experiment) -> str:
                f"descent. At η = {lrs[0]:g} the output falls below ½ after "
                f"{fast['bad start', 'mse']} epochs from the bad start with the quadratic cost, "
                f"{fast['bad start', 'bce']} with cross-entropy (good start: "
-               f"{fast['good start', 'mse']} and {fast['good start', 'bce']}). Thin pale lines: "
-               f"η = {lrs[-1]:g}.")
+               f"{fast['good start', 'mse']} and {fast['good start', 'bce']}). Middle row: each "
+               "cost over its own value at the start, as cross-entropy and the quadratic cost "
+               f"are on different scales. Thin pale lines: η = {lrs[-1]:g}.")
     doc.table(shown, numbers, "neuron", "Single neuron: output before and after training")
     mse_slowdown = _ratio(fast["bad start", "mse"], fast["good start", "mse"])
     ce_slowdown = _ratio(fast["bad start", "bce"], fast["good start", "bce"])

@@ -14,12 +14,26 @@ from ..headline import Answer
 from . import standard
 
 
-def _name(row) -> str:
+def _optimizer(row) -> str:
+    """``SGD``, ``SGD+momentum 0.9``, ``Adam``: the optimizer as the runs differ in it."""
     if row["optimizer"] == "adam":
-        return f"Adam η={tables.value(row['lr'])}"
+        return "Adam"
     if row.get("momentum", 0):
-        return f"SGD+momentum {tables.value(row['momentum'])} η={tables.value(row['lr'])}"
-    return f"SGD η={tables.value(row['lr'])}"
+        return f"SGD+momentum {tables.value(row['momentum'])}"
+    return "SGD"
+
+
+def _named(exp: Experiment) -> Experiment:
+    """``exp`` with its optimizer column saying which optimizer, momentum included (the runs
+    with momentum would read "sgd"), and its runs told apart by optimizer and η."""
+    table = exp.table.assign(optimizer=exp.table.apply(_optimizer, axis=1))
+    named = Experiment(exp.name, table, exp.curves)
+    named.labels = [c for c in ("optimizer", "lr") if table[c].nunique() > 1] or exp.labels
+    return named
+
+
+def _name(row) -> str:
+    return f"{row['optimizer']} η={tables.value(row['lr'])}"
 
 
 def _log_x(ax) -> None:
@@ -31,6 +45,7 @@ def _log_x(ax) -> None:
 
 
 def draw(doc: Document, exp: Experiment) -> str:
+    exp = _named(exp)
     standard.draw(doc, exp)
     ratio = aggregate.paired_ratio(exp.table)
     ratio = ratio.assign(name=ratio.apply(_name, axis=1))

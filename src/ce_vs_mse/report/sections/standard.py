@@ -6,19 +6,23 @@ adds what its question needs; an experiment without one gets only this.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .. import aggregate, compare, grad_norms, headline, plots, style, tables
+from .. import aggregate, compare, grad_norms, headline, plots, style, tables, titles
 from ..document import Document
 from ..experiment import Experiment
 from ..headline import Answer
 from ..plots import Metric, Panel
 
 ACCURACY = Metric("test/accuracy", "test accuracy", bounds=(0, 1))
-TEST_CE = Metric("test/ce", "test cross-entropy (nats)", log=True)
+SIGMOID_CE = "test BCE, summed over the K sigmoid units (nats)"
+TEST_CE = Metric("test/ce", "test softmax cross-entropy (nats)", log=True,
+                 own_axis=lambda pair: style.split(pair)[0] == "sigmoid",
+                 own_label=f"{SIGMOID_CE}, right axis", alone_label=SIGMOID_CE)
 TEST_MSE = Metric("test/mse", "test squared error ½Σ(a-y)²", log=True,
                   own_axis=lambda pair: style.family(pair) == "rescaled square",
-                  own_label="rescaled loss (targets M), right axis")
+                  own_label="rescaled loss: ½Σ(a-y)² against one-hot y, right axis")
 GRAD_Z = Metric("output/grad_z_abs_mean", "mean |∂ℓ/∂z|", log=True)
 SATURATED = Metric("output/saturated_fraction", "saturated outputs", bounds=(0, 1))
 GRAD_RATIO = Metric("train/grad_ratio", "‖∂ℓ_sq/∂z‖ / ‖∂ℓ_ce/∂z‖", log=True,
@@ -26,34 +30,59 @@ GRAD_RATIO = Metric("train/grad_ratio", "‖∂ℓ_sq/∂z‖ / ‖∂ℓ_ce/∂
                     reference_label="its value at a uniform output: 1/K (softmax), 1/4 (sigmoid)")
 
 
-def _grid(exp: Experiment, curves: pd.DataFrame, metrics: list[Metric]) -> list[list[Panel]]:
-    """One row per metric that was logged, one column per facet (the first row's titles say
-    which pairs diverged there)."""
+def _facets(exp: Experiment, curves: pd.DataFrame) -> tuple[list[list[str]], dict[str, str]]:
+    """The facets in blocks of at most :data:`plots.MAX_COLUMNS` (a block per few rows of
+    panels), and each facet's title in words."""
     facets = sorted(curves["facet"].unique(), key=_natural)
+    named = titles.of_facets(exp.table, exp.facet(exp.table), exp.labels) if exp.labels else {}
+    return plots.rows_of(facets), {f: named.get(f, f) for f in facets}
+
+
+def _target(exp: Experiment, facet: str) -> float:
+    """The target accuracy of a facet's runs (NaN unless they share one)."""
+    rows = exp.table[exp.facet(exp.table) == facet] if exp.labels else exp.table
+    targets = rows["target_accuracy"].dropna().unique()
+    return float(targets[0]) if len(targets) == 1 else np.nan
+
+
+def _grid(exp: Experiment, curves: pd.DataFrame, metrics: list[Metric]) -> list[list[Panel]]:
+    """One row per metric, one column per facet, in blocks of facets (each block's first row
+    titled, with which pairs diverged there). A metric is drawn where it was logged for at
+    least half of the facets (a linear head has no saturation, no gradient ratio): a row of
+    panels that are mostly empty says nothing."""
+    blocks, named = _facets(exp, curves)
+    facets = [f for block in blocks for f in block]
+    logged = [m for m in metrics if m.column in curves and 2 * sum(
+        curves.loc[curves["facet"] == f, m.column].notna().any() for f in facets) >= len(facets)]
     rows = []
-    for metric in (m for m in metrics if m.column in curves and curves[m.column].notna().any()):
-        rows.append([Panel(f if not rows else "", curves[curves["facet"] == f], metric,
-                           exp.diverged_in(f) if not rows else "") for f in facets])
+    for block in blocks:
+        for i, metric in enumerate(logged):
+            rows.append([Panel(named[f] if i == 0 else "", curves[curves["facet"] == f], metric,
+                               exp.diverged_in(f) if i == 0 else "",
+                               _target(exp, f) if metric is ACCURACY else np.nan)
+                         for f in block])
     return rows
 
 
 def _layers(exp: Experiment, curves: pd.DataFrame) -> list[list[Panel]]:
-    """Gradient-norm panels: a row per layer and a column per facet when every facet has the
-    same layers; else one row of (facet, layer) panels, so that no panel is empty."""
-    layers = grad_norms.weight_columns(curves)
-    facets = sorted(curves["facet"].unique(), key=_natural)
+    """Gradient-norm panels: a row per layer and a column per facet (in blocks of facets)
+    when every facet has the same layers; else (facet, layer) panels wrapped into rows, so
+    that no panel is empty."""
+    layers = [c for c in grad_norms.weight_columns(curves) if curves[c].notna().any()]
+    blocks, named = _facets(exp, curves)
+    facets = [f for block in blocks for f in block]
     has = {f: [c for c in layers if curves.loc[curves["facet"] == f, c].notna().any()]
            for f in facets}
 
     def metric(c: str) -> Metric:
-        return Metric(c, f"‖∂L/∂W‖ {grad_norms.layer(c)}", log=True)
+        return Metric(c, f"‖∂L/∂W‖ {grad_norms.title(c)}", log=True)
 
     if all(has[f] == layers for f in facets):
-        return [[Panel(f if i == 0 else "", curves[curves["facet"] == f], metric(c),
-                       exp.diverged_in(f) if i == 0 else "") for f in facets]
-                for i, c in enumerate(layers)]
-    return [[Panel(f"{f}: {grad_norms.layer(c)}", curves[curves["facet"] == f],
-                   metric(c), exp.diverged_in(f)) for f in facets for c in has[f]]]
+        return [[Panel(named[f] if i == 0 else "", curves[curves["facet"] == f], metric(c),
+                       exp.diverged_in(f) if i == 0 else "") for f in block]
+                for block in blocks for i, c in enumerate(layers)]
+    return plots.rows_of([Panel(f"{grad_norms.title(c)}: {named[f]}", curves[curves["facet"] == f],
+                                metric(c), exp.diverged_in(f)) for f in facets for c in has[f]])
 
 
 def _natural(label: str) -> tuple:
@@ -96,7 +125,8 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.figure(plots.bars(rows, cols, f"mini-batch updates to {target} test accuracy"),
                f"{name}_steps_to_target", f"{name}: mini-batch updates until test accuracy "
                f"first reaches {target}, geometric mean and 95 % interval over the seeds that "
-               f"reached it; a run without a bar says how many seeds reached it or diverged.{note}")
+               "reached it (a pale bar: over only some of its seeds, counted at its end; a cross: "
+               f"no seed reached it; an interval cut at the axis ends in an arrow).{note}")
     ratio = tables.paired_ratio(exp.table, cols)
     if ratio is not None:
         doc.table(*ratio, f"{name}_paired_ratio", "Steps to target of squared error over "
@@ -113,13 +143,19 @@ def _curves(doc: Document, exp: Experiment, curves, first, steps: str, note: str
     """The three figures of curves against mini-batch updates: accuracy and both losses, the
     gradient reaching each layer, and the output (|∂ℓ/∂z|, saturation, the gradient ratio)."""
     name = exp.name
-    rescaled = any(map(TEST_MSE.own_axis, exp.table["pair"]))
+    pairs = exp.table["pair"]
+    rescaled, sigmoid = any(map(TEST_MSE.own_axis, pairs)), any(map(TEST_CE.own_axis, pairs))
     doc.figure(plots.panels_figure(_grid(exp, curves, [ACCURACY, TEST_CE, TEST_MSE]), "step",
                                    "mini-batch updates", first), f"{name}_accuracy_step",
-               f"{name}: test accuracy, and the cross-entropy and squared error of the model "
-               f"whatever loss trains it (on log scales), mean over seeds with 95 % band; {steps}."
-               + (" The rescaled loss's squared error (its targets are M, not 1) is drawn "
-                  "against the right-hand axis." if rescaled else "")
+               f"{name}: test accuracy (dashed: the {exp.target} target; a marker where each "
+               "mean curve first reaches it), and the cross-entropy and squared error of the "
+               "model whatever loss trains it (log scales); mean over seeds, 95 % band; "
+               f"{steps}."
+               + (" A sigmoid head's BCE is a sum over its K units (K ln 2 at ½ each), not "
+                  "one softmax's: it has the right-hand axis." if sigmoid else "")
+               + (" The rescaled loss trains the true class's output towards M, so its "
+                  "squared error against one-hot targets has the right-hand axis."
+                  if rescaled else "")
                + note)
     doc.figure(plots.panels_figure(_layers(exp, curves), "step", "mini-batch updates", first),
                f"{name}_grad_norm", f"{name}: L2 norm of the gradient of each layer's weights "
@@ -127,11 +163,9 @@ def _curves(doc: Document, exp: Experiment, curves, first, steps: str, note: str
                f"each layer; {steps}.{note}")
     doc.figure(plots.panels_figure(_grid(exp, curves, [GRAD_Z, SATURATED, GRAD_RATIO]),
                                    "step", "mini-batch updates", first), f"{name}_output",
-               f"{name}: mean |∂ℓ/∂z| at the output; the share of output units with "
-               "∂a/∂z < 0.01; and squared error's gradient at z over cross-entropy's at each "
-               "model's own outputs (training examples, mean; none for a linear head). Near or "
-               "above its dotted uniform-output value, squared error's lag is a smaller step; "
-               f"far below it, saturation; {steps}.{note}")
+               f"{name}: at the output, mean |∂ℓ/∂z|, the share of saturated units "
+               "(∂a/∂z < 0.01), and squared error's gradient over cross-entropy's (dotted: "
+               f"its value at a uniform output).{note}")
 
 
 OWN_ETA = "each loss at its own η: the fair_lr and lr_scaling sections"
