@@ -62,7 +62,9 @@ def _chosen(root: Path, criterion: str) -> dict[str, float]:
 
 
 def _line(text: str, name: str) -> str:
-    return next(x for x in text.splitlines() if x.startswith(f"- **{name}**"))
+    """The answer of section ``name`` in REPORT.md (its part's ``**Answer.**`` line)."""
+    section = text.split(f"\n### {name}\n", 1)[1].split("\n### ", 1)[0]
+    return next(x for x in section.splitlines() if x.startswith("**Answer.**"))
 
 
 def test_own_eta_moves_with_the_validation_numbers_and_never_with_the_test_numbers(runs,
@@ -99,7 +101,7 @@ def test_an_optimum_at_the_grids_edge_is_not_bracketed_and_names_no_winner(runs,
     if at_edge:
         _edit(copy, "softmax_mse", 5.0, val_steps_to_target=5)
     text = report.build(copy, tmp_path / "report", workers=1, experiments="fair_lr").read_text()
-    speed = _line(text, "fair_lr").split("Final test accuracy")[0]  # chosen for speed
+    speed = _line(text, "fair_lr").split("for accuracy")[0]  # chosen for speed
     assert "at each loss's own η, chosen on validation (softmax+ce 2, softmax+mse " \
            f"{5 if at_edge else 2})" in speed
     if at_edge:
@@ -115,17 +117,18 @@ def test_a_repeated_configuration_is_named_as_the_same_result_and_counted_once(r
                                                                                tmp_path):
     text = report.build(runs, tmp_path / "report", workers=1,
                         experiments="fair_lr,again,shorter").read_text()
-    again = text.split("\n## again\n")[1].split("\n## ")[0]
-    shorter = text.split("\n## shorter\n")[1].split("\n## ")[0]
+    again, shorter = (text.split(f"\n### {name}: tables and figures\n")[1].split("\n### ")[0]
+                      for name in ("again", "shorter"))  # their appendix entries
     assert "softmax+mse / softmax+ce uses the same runs as fair_lr" in again
     assert ("softmax+mse / softmax+ce uses the same configuration as fair_lr, trained 1 vs 2 "
             "epochs (steps to target are the same wherever the 1-epoch runs reached it)"
             ) in shorter
-    assert "the same runs as fair_lr" in _line(text, "again")
-    assert "trained 1 vs 2 epochs" in _line(text, "shorter")
+    for name in ("again", "shorter"):  # the answers say it, briefly; the appendix says how
+        assert "Not new evidence: its one comparison repeats runs of fair_lr." in _line(text,
+                                                                                      name)
     assert "Not new evidence" not in _line(text, "fair_lr")
     # three η in fair_lr, and the η = 0.5 comparison twice more: 5 comparisons, 3 results
-    summary = text.split("## Summary")[1].split("\n- **")[0]
-    assert "compare squared error with cross-entropy or BCE 5 times" in summary
-    assert "3 independent results, and 2 comparisons that repeat runs" in summary
+    appendix = text.split("\n## Appendix")[1]
+    assert "compare squared error with cross-entropy or BCE 5 times" in appendix
+    assert "3 independent results, and 2 comparisons that repeat runs" in appendix
     assert not negative_bounds(text)

@@ -6,6 +6,7 @@ the runs."""
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,9 +26,11 @@ from matplotlib.lines import Line2D
 from PIL import Image
 
 from ce_vs_mse import report
-from ce_vs_mse.report import aggregate, document, plots, style
+from ce_vs_mse.report import aggregate, document, headline, plots, sections, style
+from ce_vs_mse.report.build import TITLE
 from ce_vs_mse.report.document import number, significant
 from ce_vs_mse.report.sections.standard import TEST_MSE
+from ce_vs_mse.store.published import ANSWER
 from ce_vs_mse.train import runner
 from ce_vs_mse.train.cli import config_dir
 
@@ -255,7 +259,12 @@ def _tiny(runs: Path) -> pd.DataFrame:
 
 
 def _section(text: str, name: str) -> str:
-    return text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+    """Section ``name`` of REPORT.md: its part's text, then its appendix entry (if any)."""
+    found = [text.split(heading, 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+             for heading in (f"\n### {name}\n", f"\n### {name}: tables and figures\n")
+             if heading in text]
+    assert found, name
+    return "\n".join(found)
 
 
 def test_diverged_seeds_are_counted_everywhere_and_never_averaged(runs, built):
@@ -278,7 +287,8 @@ def test_diverged_seeds_are_counted_everywhere_and_never_averaged(runs, built):
     assert len(captions) == 4
     for caption in captions:
         assert f"linear+mse (lr=0.085): diverged {d}/{n}" in caption, caption
-    assert f"{d} diverged" in text.splitlines()[1]  # the seeds counted at the top
+    built_by = next(x for x in text.splitlines()[:40] if x.startswith("Built by"))
+    assert f"{d} diverged" in built_by  # the seeds counted on the first screen
 
 
 def test_axis_limits_come_from_seeds_that_did_not_diverge(runs, built):
@@ -398,17 +408,22 @@ def test_no_colour_is_chosen_outside_the_style_module():
                 assert word not in source, f"{path.name} picks a colour: {word}"
 
 
-def test_summary_answers_each_question_from_the_runs(runs, built, tmp_path):
+def _answer(text: str, name: str) -> str:
+    return next(x for x in _section(text, name).splitlines() if x.startswith("**Answer.**"))
+
+
+def test_each_section_answers_its_question_from_the_runs(runs, built, tmp_path):
     text = (built / "a/REPORT.md").read_text()
-    summary = _section(text, "Summary")
     for name in ("tiny", "neuron", "landscape", "gradients", "information", "mnist"):
-        assert f"- **{name}**: *" in summary, name
-    # the answer's numbers are the per-seed ratios of the runs ...
+        assert f"\n### {name}\n*" in text, name  # its question, then its answer
+        assert not re.match(r"\*\*Answer\.\*\* (Yes|No|Partly)\b", _answer(text, name)), name
+    # the answer's number is the per-seed ratio of the runs (in two digits; the table has
+    # its interval) ...
     tiny = _tiny(runs).set_index(["pair", "seed"])["steps_to_target"]
     ratio = statistics.geometric_mean(tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)]
                                       for s in range(3))
-    line = next(x for x in summary.splitlines() if x.startswith("- **tiny**"))
-    assert f"×{number(ratio)} [" in line
+    line = _answer(text, "tiny")
+    assert f"{headline.rough(ratio)}×" in line and "[" not in line
     # ... so changing a run changes the line
     copy = tmp_path / "runs"
     shutil.copytree(runs / "tiny", copy / "tiny")
@@ -420,18 +435,68 @@ def test_summary_answers_each_question_from_the_runs(runs, built, tmp_path):
         (3 if s == 0 else 1) * tiny[("softmax+mse", s)] / tiny[("softmax+ce", s)]
         for s in range(3))
     text = report.build(copy, tmp_path / "report", workers=1, experiments="tiny").read_text()
-    new_line = next(x for x in text.splitlines() if x.startswith("- **tiny**"))
-    assert new_line != line and f"×{number(changed)} [" in new_line
+    new_line = _answer(text, "tiny")
+    assert new_line != line and f"{headline.rough(changed)}×" in new_line
+
+
+def test_every_figure_written_is_shown_and_the_parts_come_in_order(built):
+    text = (built / "a/REPORT.md").read_text()
+    for png in (built / "a/figures").glob("*.png"):
+        assert f"](figures/{png.name})" in text, png.name
+    titles = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    order = [sections.PARTS[p][0] for p in sections.PARTS]
+    assert titles == sorted(titles, key=order.index) and titles[-1] == order[-1]
+    for name in ("tiny", "neuron", "gradients", "landscape"):  # each in its own part
+        part = sections.PARTS[sections.part_of(name)][0]
+        at = text.index(f"\n### {name}\n")
+        assert text.rfind("\n## ", 0, at) == text.index(f"\n## {part}\n"), name
+    # a section's tables are in the appendix, and its part links there
+    appendix = text.index("\n## Appendix")
+    assert text.index("(tables/tiny_final_accuracy.csv)") > appendix
+    assert "[its 3 tables and 3 further figures](#tiny-tables-and-figures)" in _section(
+        text, "tiny")
+
+
+def test_the_first_screen_is_the_answer_and_the_mechanism_figure(runs, tmp_path):
+    """The first 40 lines: the title, the short answer (no intervals) between the comment
+    lines the console prints it from, and the first figure of the mechanism section (a
+    small stand-in where that section is not registered)."""
+    def stand_in(doc, exp):
+        fig = plt.figure(figsize=(2, 2))
+        fig.add_subplot().plot([0, 1], [1, 0.1])
+        doc.figure(fig, "mechanism", "The factor against the output. More words here.")
+        return headline.Answer("It is drawn.")
+
+    with pytest.MonkeyPatch.context() as patch:
+        if "mechanism" not in sections.SECTIONS:
+            patch.setitem(sections.SECTIONS, "mechanism", sections.Section(
+                "mechanism", "What scales squared error's gradient?", stand_in,
+                needs_runs=False, part=sections.CAUSE))
+        question = sections.SECTIONS["mechanism"].question
+        path = report.build(runs, tmp_path / "report", workers=1,
+                            experiments="tiny,mechanism,neuron,lr_scaling_neuron")
+    text = path.read_text()
+    first = text.splitlines()[:40]
+    assert first[0] == TITLE
+    start, end = first.index(ANSWER[0]), first.index(ANSWER[1])
+    answer = first[start + 1:end]
+    assert 1 <= len(answer) <= 8 and answer[0].startswith("**In short.** ")
+    assert not any("[" in line for line in answer)
+    mechanism = _section(text, "mechanism")
+    lead = next(x for x in mechanism.splitlines() if x.startswith("!["))
+    assert lead in first[end:]
+    caption = first[first.index(lead) + 2]  # one line: the section's question, a link
+    assert caption == f"*{question}* ([the figure explained](#mechanism))"
 
 
 def test_the_committed_report_has_only_the_named_experiments(runs, built, tmp_path):
     """`--experiments named` (the default) leaves out experiments that are not in
     experiments/ and runs of a named one trained with other overrides, and says so."""
     text = report.build(runs, tmp_path / "report", workers=1).read_text()
-    assert "\n## tiny\n" not in text and "`tiny`" in text
+    assert "\n### tiny\n" not in text and "`tiny`" in text
     assert "No finished runs of this experiment: run `ce-vs-mse experiment=neuron`" in text
     assert "`neuron`: 4 seed(s) trained with overrides" in text
-    assert "--experiments named" in text and "\n## neuron\n" in (built / "a/REPORT.md").read_text()
+    assert "--experiments named" in text and "\n### neuron\n" in (built / "a/REPORT.md").read_text()
 
 
 def test_no_interval_of_a_ratio_or_a_step_count_goes_below_zero(built):

@@ -80,7 +80,9 @@ def _geometric(values) -> tuple[float, float, float]:
 
 
 def _line(text: str, name: str) -> str:
-    return next(x for x in text.splitlines() if x.startswith(f"- **{name}**"))
+    """The answer of section ``name`` in REPORT.md (its part's ``**Answer.**`` line)."""
+    section = text.split(f"\n### {name}\n", 1)[1].split("\n### ", 1)[0]
+    return next(x for x in section.splitlines() if x.startswith("**Answer.**"))
 
 
 def test_lr_scaling_table_is_each_runs_steps_and_effective_lr(runs, built):
@@ -179,8 +181,8 @@ def test_neuron_factor_is_sigma_prime_of_its_output(runs, built):
     a = math.sqrt(2 * first["train/mse"])  # target 0: ½a²
     assert first["train/grad_ratio"] == pytest.approx(a * (1 - a), rel=1e-3)
     line = _line((built / "REPORT.md").read_text(), "lr_scaling_neuron")
-    assert f"the factor is {document.number(a * (1 - a))} = a(1 − a)" in line
-    assert "saturation" in line and "not retrained" in line
+    assert f"the quadratic cost's factor is {document.number(a * (1 - a))} = a(1 − a)" in line
+    assert line.startswith("**Answer.** Saturation from the bad start") and "not retrained" in line
 
 
 def test_answers_name_their_condition_and_say_no_verdict(built):
@@ -188,13 +190,38 @@ def test_answers_name_their_condition_and_say_no_verdict(built):
     for name in ("lr_scaling", "lr_scaling_depth", "classes"):
         answer = _line(text, name).split("* ", 1)[1]
         assert not answer.startswith(("Yes", "No ", "No:", "Partly"))
-        assert "squared error needs" in answer or "no seed where both" in answer
-        assert "scaled by" in answer and "what is left is" in answer
-    assert "with its η scaled by 10 (to 5)" in _line(text, "lr_scaling")
-    assert "with its η scaled by 4 (to 2)" in _line(text, "lr_scaling")
+        assert "scaled by" in answer and "[" not in answer  # the intervals are in the tables
+    for name in ("lr_scaling", "lr_scaling_depth"):  # which effect, per setting
+        assert any(w in _line(text, name).lower() for w in (
+            "a smaller step with", "saturation with", "neither loss reached"))
+    for setting in ("softmax head at initial weights ×1", "sigmoid head at"):
+        assert setting in _line(text, "lr_scaling")
+    assert "What is left is" in _line(text, "classes")
     for figure in ("lr_scaling", "lr_scaling_factor", "lr_scaling_depth_factor",
                    "lr_scaling_neuron_factor", "classes"):
         assert (built / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
+
+
+def test_the_opening_answer_says_the_step_size_with_the_ratios_of_the_runs(runs, built):
+    """The short answer's step-size sentence gives squared error at K·η over cross-entropy
+    from a clean start: its numbers are ratios of these runs (classes' table, lr_scaling's by
+    hand), in two digits."""
+    text = (built / "REPORT.md").read_text()
+    block = text.split("<!-- answer -->\n", 1)[1].split("\n<!-- /answer -->", 1)[0]
+    table = pd.read_csv(built / "tables/classes.csv")
+    ratios = list(table.loc[table["comparison"] == "squared error at K·η", "ratio_mean"])
+    s = _summaries(runs, "lr_scaling")
+    for head, lr, ce in (("softmax", 5, "ce"), ("sigmoid", 2, "bce")):
+        at = s[s["head"] == head]
+        ratios.append(_ratio(at, (at["loss"] == "mse") & np.isclose(at["lr"], lr),
+                             (at["loss"] == ce))[0])
+    ratios = {report.headline.rough(r) for r in ratios if np.isfinite(r)}
+    assert ratios, "no run pair reached the target: nothing to say"
+    sentence = next(x for x in block.splitlines() if "with its η scaled by K" in x)
+    said = sentence.split("with its η scaled by K (or 4) it needed ")[1].split(" cross")[0]
+    numbers = said.removeprefix("about ").replace("×", "").split(" to ")
+    assert set(numbers) <= ratios, (said, ratios)
+    assert "[" not in block
 
 
 def test_the_factor_is_averaged_over_the_updates_until_the_target(runs):

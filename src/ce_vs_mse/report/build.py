@@ -1,5 +1,7 @@
-"""``ce-vs-mse-report``: which runs and sections go in, drawing them, and REPORT.md around them
-(title, the summary of answers, skipped runs, what built it).
+"""``ce-vs-mse-report``: which runs and sections go in, drawing them, and REPORT.md around them:
+the title, the short answer and the mechanism figure on the first screen, then each part of
+the story (:data:`.sections.PARTS`) with its sections' questions, lead figures and answers,
+and an appendix of every table, further figure, skipped run and what built it.
 
 The sections (:mod:`.sections`) are drawn side by side on Linux, each in a fresh fork of this
 process (:func:`ce_vs_mse.forks.map_in_forks`), so the same runs give the same bytes however
@@ -14,6 +16,7 @@ import gc
 import os
 import platform
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,13 +26,23 @@ from .. import forks
 from ..config import tree as config_tree
 from ..store import provenance, published
 from ..store.lock import locked
-from . import aggregate, reuse, slides
-from .document import Document
+from . import aggregate, headline, reuse, slides
+from .document import Block, Document, anchor, body
 from .experiment import Experiment
-from .sections import ADHOC_QUESTION, SECTIONS, standard
+from .sections import (
+    ADHOC_QUESTION,
+    APPENDIX,
+    CAUSE,
+    PARTS,
+    PHENOMENON,
+    SECTIONS,
+    part_of,
+    standard,
+)
 from .tensorboard import write_logdir
 
-TITLE = "# Why cross-entropy trains classifiers faster than squared error"
+TITLE = "# Why cross-entropy trains classifiers faster than squared error, and when it does not"
+MECHANISM = "mechanism"  # the section whose first figure the first screen shows
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
 
 
@@ -128,40 +141,73 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
         raise
     command = (f"ce-vs-mse-report --runs {runs_dir} --experiments {experiments}"
                + (" --svg" if svg else ""))
-    doc.text(TITLE, f"Built by `{command}` "
-             f"from {len(table)} seeds ({_counts(table)}). Every number below is computed "
-             "from the runs' `summary.json` and `metrics.csv`; how it was built is at the end.")
-    doc.text("## Summary", published.ANSWER[0])
-    doc.text(*_independent(repeated), *(f"- **{name}**: *{question}* {answer}"
-                             for name, (_, question, answer) in zip(names, drawn, strict=True)))
-    doc.text(published.ANSWER[1])
+    built = "How this report was built"
+    parts = {name: part_of(name) for name in names}
+    doc.text(TITLE)
+    doc.text(published.ANSWER[0], "**In short.** " + "\n".join(headline.compose(
+        [(d.name, parts[d.name], d.answer) for d in drawn], PHENOMENON, CAUSE)),
+        published.ANSWER[1])
+    mechanism = next((d for d in drawn if d.name == MECHANISM), None)
+    lead = next((b for b in mechanism.blocks if b.kind == "figure"), None) if mechanism else None
+    if lead is not None:  # captioned by its section's question; its part explains the panels
+        doc.text(f"![{lead.name}](figures/{lead.name}.png)", "",
+                 f"*{mechanism.question}* ([the figure explained]({anchor(MECHANISM)}))")
+    doc.text(f"Built by `{command}` from {len(table)} seeds ({_counts(table)}); every number "
+             "is computed from the runs' `summary.json` and `metrics.csv` "
+             f"([{built.lower()}]({anchor(built)})). Numbers in the text are rounded; the "
+             "tables in the appendix give each with its 95 % interval.")
+    present = [p for p in PARTS if any(parts[n] == p for n in names)] + [APPENDIX] * (
+        APPENDIX not in parts.values())
+    doc.text("**Contents:** " + " · ".join(f"[{PARTS[p][0]}]({anchor(PARTS[p][0])})"
+                                          for p in present))
+    appendix = []
+    for part in present:
+        title, about = PARTS[part]
+        doc.text(f"## {title}", about)
+        if part == APPENDIX:
+            doc.text(*_independent(repeated))
+            doc.add(appendix)
+        for d in drawn:
+            if parts[d.name] != part:
+                continue
+            shown, rest = ((d.blocks, []) if part == APPENDIX else
+                           body(d.blocks, d.figures))
+            doc.text(f"### {d.name}", f"*{d.question}*")
+            doc.add(shown)
+            doc.text(f"**Answer.** {d.answer}")
+            if rest:
+                more = f"{d.name}: tables and figures"
+                doc.text(f"In the appendix: [{_contents(rest)}]({anchor(more)}).")
+                appendix += [Block("text", (f"### {more}", "")), *rest]
     if runs.skipped:
-        doc.text("Skipped run folders (not finished or unreadable):", "",
+        doc.text("### Skipped run folders", "Not finished or unreadable:", "",
                  *(f"- `{d}`: {why}" for d, why in runs.skipped))
     if left_out:
-        doc.text("Runs left out of this report (`--experiments all` includes them):", "",
-                 *left_out)
-    for lines, _, _ in drawn:
-        doc.lines += lines
-    doc.text("## How this report was built", *_built_with(command, table))
+        doc.text("### Runs left out", "`--experiments all` includes them:", "", *left_out)
+    doc.text(f"### {built}", *_built_with(command, table))
     write_logdir(aggregate.Runs(table, curves), out)  # seeds as one curve with a band
     return doc.write()
 
 
+def _contents(blocks: list[Block]) -> str:
+    """``its 3 tables and 2 further figures`` (or ``its notes``) in ``blocks``."""
+    count = {kind: sum(b.kind == kind for b in blocks) for kind in ("table", "figure")}
+    said = [f"{n} {'further ' * (kind == 'figure')}{kind}{'s' * (n > 1)}"
+            for kind, n in count.items() if n]
+    return "its " + (" and ".join(said) if said else "notes")
+
+
 def _independent(repeated: dict[str, reuse.Repeats]) -> list[str]:
-    """The Summary's first paragraph: how many comparisons the answers stand on, and how many
-    of them are independent (a run reused by several sections counts once)."""
+    """How many comparisons the answers stand on, and how many of them are independent (a
+    run reused by several sections counts once)."""
     total = sum(r.total for r in repeated.values())
     if not total:
         return []
     again = sum(len(labels) for r in repeated.values() for labels in r.of.values())
-    sections = sum(bool(r.total) for r in repeated.values())
-    return [f"The {sections} sections below with runs compare squared error with "
-            f"cross-entropy or BCE {total} times (a squared-error run and a log-loss run that "
-            f"differ only in the loss, paired seed by seed): {total - again} independent "
-            f"results, and {again} comparisons that repeat runs of an earlier section (the "
-            "same configuration, some trained for more or fewer epochs), which those "
-            "sections' answers name as not new evidence.", ""]
+    return [f"The sections compare squared error with cross-entropy or BCE {total} times (a "
+            "squared-error run and a log-loss run that differ only in the loss, paired seed by "
+            f"seed): {total - again} independent results, and {again} comparisons that repeat "
+            "runs of an earlier section, which those sections name as not new evidence."]
 
 
 def _counts(table: pd.DataFrame) -> str:
@@ -169,10 +215,22 @@ def _counts(table: pd.DataFrame) -> str:
     return ", ".join(f"{status.get(s, 0)} {s}" for s in ("done", "diverged", "failed"))
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """One section as drawn: its question, its answer (with the facts the opening answer
+    uses), its blocks, and the figures its part shows (:func:`.document.body`)."""
+
+    name: str
+    question: str
+    answer: headline.Answer
+    blocks: list[Block]
+    figures: tuple[str, ...] = ()
+
+
 def _section(runs: aggregate.Runs, out: Path, svg: bool, repeated: dict[str, reuse.Repeats],
-             name: str) -> tuple[list[str], str, str]:
-    """Draw one section; return its Markdown lines, its question and its one-line answer,
-    each saying which of its comparisons repeat an earlier section's runs."""
+             name: str) -> Drawn:
+    """Draw one section; its answer says which of its comparisons repeat an earlier
+    section's runs."""
     threads = torch.get_num_threads()
     # One thread, here and in a worker alike: the same arithmetic either way, and a forked
     # child must not use an OpenMP pool its parent may have started.
@@ -181,7 +239,7 @@ def _section(runs: aggregate.Runs, out: Path, svg: bool, repeated: dict[str, reu
         doc = Document(out, svg)
         section = SECTIONS.get(name)
         question = section.question if section else ADHOC_QUESTION
-        doc.text(f"## {name}", question)
+        figures = section.figures if section else ()
         source = section.experiment if section else name
         table = (runs.table[runs.table["experiment"] == source] if len(runs.table)
                  else runs.table)
@@ -192,14 +250,16 @@ def _section(runs: aggregate.Runs, out: Path, svg: bool, repeated: dict[str, reu
             how = ("put MNIST in `data/` (README, Data) and run `ce-vs-mse experiment=mnist`"
                    if name == "mnist" else f"run `ce-vs-mse experiment={source}`")
             doc.text(f"No finished runs of this experiment: {how}.")
-            return doc.lines, question, f"not run yet ({how})."
+            return Drawn(name, question, headline.Answer(f"Not run yet ({how})."), doc.blocks)
         again = repeated.get(name, reuse.Repeats())
         if again.of:
-            doc.text(f"*{again.note()}*")
+            doc.note(f"*{again.note()}*")
         answer = (section.draw if section else standard.draw)(doc, exp)
-        if exp is not None and exp.lost():  # the summary says what no answer stands on
+        facts = getattr(answer, "facts", {})
+        if exp is not None and exp.lost():  # the answer says what no answer stands on
             answer = f"{answer.rstrip('.')} ({exp.lost()}; left out)."
-        return doc.lines, question, f"{answer} {again.summary()}".strip()
+        return Drawn(name, question, headline.Answer(f"{answer} {again.short()}".strip(),
+                                                     **facts), doc.blocks, figures)
     finally:
         torch.set_num_threads(threads)
 

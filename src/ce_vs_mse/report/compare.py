@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import losses
-from . import aggregate, seeds, style, tables, tuning
+from . import aggregate, headline, seeds, style, tables, tuning
 from .tables import cell
 
 NO_WINNER = "so no winner is named at each loss's own η"
@@ -38,6 +38,18 @@ def ratio_words(stats: dict, seeds: int | None = None) -> str:
     return f"×{cell(stats)}{interval_note(stats, 1.0, seeds)}"
 
 
+def plain(stats: dict) -> str:
+    """A ratio in prose, its interval left to the tables: ``1.6×``, ``1.0× (no difference
+    detected)``, ``2.1× (too few seeds for an interval)``."""
+    if not stats["n"] or not np.isfinite(stats["mean"]):
+        return "no ratio (no seed where both reached it)"
+    text = f"{headline.rough(stats['mean'])}×"
+    if not np.isfinite(stats["ci_low"]):
+        return text + " (too few seeds for an interval)"
+    return text + (" (no difference detected)" if stats["ci_low"] <= 1 <= stats["ci_high"]
+                   else "")
+
+
 def shared_condition(table: pd.DataFrame) -> str:
     """``At a shared η = 0.5`` (or, over several, that each comparison shares one): the
     condition of a section that trains both losses at the same η, named in its answer."""
@@ -49,11 +61,12 @@ def shared_condition(table: pd.DataFrame) -> str:
 def steps_ratio(table: pd.DataFrame, slow: pd.Series, fast: pd.Series,
                 target: str) -> tuple[str, float]:
     """Run ``slow``'s steps to the target over run ``fast``'s, per seed on the test split (rows
-    with ``run`` and ``pair``): the words and the gap, the geometric mean ratio (inf where only
-    ``fast``'s seeds reached the target, 0 where only ``slow``'s did, NaN where neither did)."""
+    with ``run`` and ``pair``): the words (:func:`plain`) and the gap, the geometric mean
+    ratio (inf where only ``fast``'s seeds reached the target, 0 where only ``slow``'s did,
+    NaN where neither did)."""
     r = seeds.ratio(table, slow["run"], fast["run"])
     if r["n"]:
-        return ratio_words(r), r["mean"]
+        return plain(r), r["mean"]
     (n_slow, slow_fate), (n_fast, fast_fate) = (_fate(table[table["run"] == side["run"]])
                                                   for side in (slow, fast))
     if n_fast and not n_slow:

@@ -1,6 +1,9 @@
 """REPORT.md and its files: text, figures (PNG, and SVG on request) and tables (CSV), each
 written atomically, and the number formats every table uses.
 
+A section's document is kept as blocks (text, a figure, a table), so that the report can show
+what a student reads first in the body and the rest in the appendix (:func:`body`).
+
 A table's numbers are shown to three significant digits (whole steps for step counts), as
 ``mean [95 % interval]`` in one cell (a geometric mean for step counts and their ratios); the
 CSV holds the same rounded numbers, one per column.
@@ -9,6 +12,8 @@ CSV holds the same rounded numbers, one per column.
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -85,18 +90,61 @@ class InView(Locator):
         return locs[(at >= low - slack) & (at <= high + slack)]
 
 
+@dataclass(frozen=True)
+class Block:
+    """Lines of a document that go together: ``kind`` "text", "note" (for the appendix),
+    "figure" (``name``: its file's stem, ``caption``) or "table" (``name``: its CSV's
+    stem)."""
+
+    kind: str
+    lines: tuple[str, ...]
+    name: str = ""
+    caption: str = ""
+
+
+def body(blocks: list[Block], shown: tuple[str, ...] = ()) -> tuple[list[Block], list[Block]]:
+    """A section's blocks split into what its part of the report shows and what goes to the
+    appendix. The part shows the figures named in ``shown`` that it drew (or else its first
+    figure), and the text it wrote before them, which says what they show; the appendix gets
+    its other figures, every table, its notes and the text after."""
+    figures = [b for b in blocks if b.kind == "figure"]
+    lead = [b for b in figures if b.name in shown] or figures[:1]
+    before = blocks[:blocks.index(lead[0])] if lead else []
+    lead = [b for b in before if b.kind == "text"] + lead
+    return lead, [b for b in blocks if b not in lead]
+
+
+def anchor(heading: str) -> str:
+    """The link target GitHub gives a Markdown heading: ``#quickstart-tables-and-figures``."""
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+    return f"#{slug}"
+
+
 class Document:
-    """The Markdown lines of a report (or of one section), and the files they show."""
+    """The Markdown lines of a report (or of one section), as :class:`Block` s, and the files
+    they show."""
 
     def __init__(self, out: Path, svg: bool = False):
         self.out = out
         self.svg = svg
-        self.lines: list[str] = []
+        self.blocks: list[Block] = []
         (out / "figures").mkdir(parents=True, exist_ok=True)
         (out / "tables").mkdir(parents=True, exist_ok=True)
 
+    @property
+    def lines(self) -> list[str]:
+        return [line for b in self.blocks for line in b.lines]
+
     def text(self, *lines: str) -> None:
-        self.lines += [*lines, ""]
+        self.blocks.append(Block("text", (*lines, "")))
+
+    def note(self, *lines: str) -> None:
+        """Text that goes to the appendix wherever it stands (:func:`body`)."""
+        self.blocks.append(Block("note", (*lines, "")))
+
+    def add(self, blocks: list[Block]) -> None:
+        """Show ``blocks`` (another document's) here."""
+        self.blocks += blocks
 
     def figure(self, fig, name: str, caption: str) -> None:
         """Write ``fig`` (laid out by its maker) as figures/<name>.png, and .svg when asked
@@ -116,14 +164,16 @@ class Document:
         else:
             svg.unlink(missing_ok=True)
         plt.close(fig)
-        self.text(f"![{name}](figures/{name}.png)", "", f"*{caption}*")
+        self.blocks.append(Block("figure", (f"![{name}](figures/{name}.png)", "", f"*{caption}*",
+                                            ""), name, caption))
 
     def table(self, shown: pd.DataFrame, numbers: pd.DataFrame, name: str, caption: str) -> None:
         """Show ``shown`` (text cells) and write ``numbers`` (the same rows, one number per
         column) as tables/<name>.csv."""
         write_atomic(self.out / "tables" / f"{name}.csv",
                      lambda tmp: numbers.to_csv(tmp, index=False))
-        self.text(f"**{caption}** ([{name}.csv](tables/{name}.csv))", "", markdown(shown))
+        self.blocks.append(Block("table", (f"**{caption}** ([{name}.csv](tables/{name}.csv))",
+                                           "", markdown(shown), ""), name))
 
     def write(self, name: str = "REPORT.md") -> Path:
         path = self.out / name

@@ -32,6 +32,7 @@ class Repeats:
 
     total: int = 0
     of: dict[str, list[str]] = field(default_factory=dict)
+    earlier: dict[str, str] = field(default_factory=dict)  # how -> the earlier section
 
     def _all(self) -> str:
         """``all 9 of its comparisons use the same runs as label_noise`` when one earlier
@@ -50,17 +51,20 @@ class Repeats:
                         f"{'uses' if len(labels) == 1 else 'use'} {how}."
                         for how, labels in self.of.items())
 
-    def summary(self) -> str:
-        """``Not new evidence (its section says which): of its 4 comparisons, 2 use the same
-        runs as quickstart.``, or ""."""
+    def short(self) -> str:
+        """``Not new evidence: 2 of its 4 comparisons repeat runs of quickstart.``, or ""
+        (:meth:`note`, in its section's appendix, says which and how)."""
         if not self.of:
             return ""
-        if self._all():
-            return f"Not new evidence: {self._all()}."
-        parts = [f"{len(labels)} {'uses' if len(labels) == 1 else 'use'} {how}"
-                 for how, labels in self.of.items()]
-        return (f"Not new evidence (its section says which): of its {self.total} comparisons, "
-                + "; ".join(parts) + ".")
+        by: dict[str, int] = {}
+        for how, labels in self.of.items():
+            by[self.earlier[how]] = by.get(self.earlier[how], 0) + len(labels)
+        count = sum(by.values())
+        share = ("its one comparison" if self.total == 1 else
+                 f"all {self.total} of its comparisons" if count == self.total else
+                 f"{count} of its {self.total} comparisons")
+        return (f"Not new evidence: {share} repeat{'s' if count == 1 else ''} runs of "
+                f"{' and '.join(by)}.")
 
 
 def comparisons(table: pd.DataFrame) -> pd.DataFrame:
@@ -105,28 +109,30 @@ def repeats(table: pd.DataFrame, sections: list[tuple[str, str]]) -> dict[str, R
             earlier = seen.get(row["result"], [])
             if earlier:
                 where = tables.label(row, labels)
-                out[name].of.setdefault(_how(row, earlier), []).append(
+                section, how = _how(row, earlier)
+                out[name].earlier[how] = section
+                out[name].of.setdefault(how, []).append(
                     row["pair"] + (f" ({where})" if where else ""))
         for _, row in mine.iterrows():
             seen.setdefault(row["result"], []).append((name, row))
     return out
 
 
-def _how(row: pd.Series, earlier: list[tuple[str, pd.Series]]) -> str:
-    """How ``row`` repeats the earliest of ``earlier`` that ran as long and logged alike, or
-    else the earliest: ``the same runs as quickstart``, ``the same configuration as
-    quickstart, trained 30 vs 20 epochs``."""
+def _how(row: pd.Series, earlier: list[tuple[str, pd.Series]]) -> tuple[str, str]:
+    """Which section of ``earlier`` ``row`` repeats (the earliest that ran as long and logged
+    alike, or else the earliest), and how: ``the same runs as quickstart``, ``the same
+    configuration as quickstart, trained 30 vs 20 epochs``."""
     def differs(other: pd.Series) -> list[str]:
         return [c for c in MEASURED if c in row and repr(row[c]) != repr(other[c])]
 
     name, other = next(((n, o) for n, o in earlier if not differs(o)), earlier[0])
     diffs = differs(other)
     if not diffs:
-        return f"the same runs as {name}"
+        return name, f"the same runs as {name}"
     what = ", ".join(f"trained {row['epochs']} vs {other['epochs']} epochs" if c == "epochs"
                      else f"{c} {tables.value(row[c])} vs {tables.value(other[c])}"
                      for c in diffs)
     why = (f"steps to target are the same wherever the {min(row['epochs'], other['epochs'])}"
            "-epoch runs reached it" if diffs == ["epochs"] else
            "the same training, evaluated at other steps")
-    return f"the same configuration as {name}, {what} ({why})"
+    return name, f"the same configuration as {name}, {what} ({why})"

@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from .. import noise_levels, plots, style
 from ..document import Document, percent
 from ..experiment import Experiment
+from ..headline import Answer
 from ..noise_levels import Measure
 from ..plots import Metric
 from ..seeds import done
@@ -106,17 +107,18 @@ def _reliability(doc: Document, seeds: pd.DataFrame, found: dict, own: bool) -> 
                "below, how the test examples spread over the bins.")
 
 
-def _answer(seeds: pd.DataFrame, found: dict) -> str:
+def _answer(seeds: pd.DataFrame, found: dict) -> Answer:
     """Which loss has the lower ECE at every η, or where the order flips; where Hu et al.
-    (2022) hold. (The Brier score's order is in the comparison table.)"""
+    (2022) hold. (The Brier score's order and each loss's own η are in the tables.)"""
     ece = noise_levels.verdicts(seeds, found, ECE)
     if not ece:
-        return "no cross-entropy and squared-error runs to compare."
+        return Answer("No cross-entropy and squared-error runs to compare.")
     winners = {v.winner for v in ece.values()}
+    flips = any(v.flips for v in ece.values())
     lead = (f"{winners.pop().capitalize()}, at every η and noise level" if len(winners) == 1
             and None not in winners else
-            "Neither at every η: the order flips with η" if any(v.flips for v in ece.values())
-            else "Neither at every η")
-    return " ".join(t for t in (f"{lead}.", noise_levels.summary(ece, ECE),
-                                noise_levels.chosen_words(found),
-                                noise_levels.hu(ece, found, "better calibrated", ECE)) if t)
+            "Neither loss at every η: which one has the lower test ECE flips with η" if flips
+            else "Neither loss at every η")
+    return Answer(" ".join(t for t in (f"{lead}.", noise_levels.summary(ece, ECE),
+                                       noise_levels.hu(ece, found, "better calibrated", ECE))
+                           if t), flips=flips)

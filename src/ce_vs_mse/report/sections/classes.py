@@ -11,9 +11,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, NullFormatter
 
-from .. import aggregate, plots, scaling, style, tables, tuning
+from .. import aggregate, gap, plots, scaling, style, tables, tuning
 from ..document import Document, number
 from ..experiment import Experiment
+from ..headline import Answer, rough
 from ..tables import value
 
 COLUMNS = ["K", "comparison", "ratio_mean", "ratio_low", "ratio_high", "seeds"]
@@ -99,7 +100,7 @@ def draw(doc: Document, exp: Experiment) -> str:
              "reached it (no interval from fewer than 3).")
     if not found:
         doc.text("No K has cross-entropy and squared error at an η and at K·η.")
-        return "no K has both losses at an η and at K·η: nothing to compare."
+        return Answer("No K has both losses at an η and at K·η: nothing to compare.")
     doc.figure(_figure(found, target), "classes",
                f"classes: left, steps to {target} over cross-entropy's at the shared η "
                f"(η = {value(found[0]['shared_lr'])}), per seed, against the number of "
@@ -114,23 +115,27 @@ def draw(doc: Document, exp: Experiment) -> str:
     return _answer(exp.table, found, target)
 
 
-def _answer(table: pd.DataFrame, found: list[dict], target: str) -> str:
-    """At a shared η squared error needs ×a; with its η scaled by K, ×b; the rescaled loss at
-    its own η, ×c; what is left is what the factor shows; and how few updates the ratios at
-    small K stand on."""
+def _answer(table: pd.DataFrame, found: list[dict], target: str) -> Answer:
+    """Three parts, as the question: whether the lag at a shared η grows with K (its ends),
+    whether squared error at K·η is told apart from cross-entropy, where the rescaled loss at
+    its own η stands; then what the factor shows is left, and how few updates the ratios at
+    small K stand on. The intervals are in the table."""
     df = pd.DataFrame(found)
     lr0 = df["shared_lr"].iloc[0]
-
-    def listed(what: str, name: str, updates: str = "") -> str:
-        cells, note = scaling.listing(df[df["comparison"] == name].to_dict("records"), "K")
-        return f"{what} {cells}{updates}" + (f" ({note})" if note else "")
-
-    parts = [listed(f"at the shared η = {value(lr0)} squared error needs", SHARED,
-                    " the updates"), listed("with its η scaled by K it needs", SCALED)]
-    if (df["comparison"] == RESCALED).any():
-        parts.append(listed(f"the rescaled square loss at its validation η ({_own_lrs(df)}) "
-                            "needs", RESCALED))
+    shared = df[(df["comparison"] == SHARED) & (df["n"] > 0)]
     scaled = df[df["comparison"] == SCALED]
+    parts = []
+    if len(shared) > 1:
+        grows = gap.grows(list(shared["mean"]))
+        parts.append(f"At the shared η = {value(lr0)} squared error's lag "
+                     f"{'grows with K' if grows else 'does not grow steadily with K'}: it "
+                     f"needed {rough(shared['mean'].iloc[0])}× cross-entropy's updates to "
+                     f"{target} at K = {shared['K'].iloc[0]} and "
+                     f"{rough(shared['mean'].iloc[-1])}× at K = {shared['K'].iloc[-1]}")
+    parts.append("with its η scaled by K it " + _told(scaled))
+    rescaled = df[df["comparison"] == RESCALED]
+    if len(rescaled):
+        parts.append("the rescaled square loss at its own η " + _told(rescaled))
     left = _left([f[0] for f in scaled["factor"]], [f[1] for f in scaled["factor"]],
                  scaled["K"].tolist())
     ce = aggregate.by_run(table[(table["pair"].map(style.family) == "cross-entropy")
@@ -138,32 +143,49 @@ def _answer(table: pd.DataFrame, found: list[dict], target: str) -> str:
     few = (f" Cross-entropy at η = {value(lr0)} needs {number(ce['mean'].min(), steps=True)} "
            f"to {number(ce['mean'].max(), steps=True)} updates, so a ratio at small K stands "
            "on a few whole updates." if ce["mean"].notna().any() else "")
-    return (f"Steps to {target} over cross-entropy's at η = {value(lr0)}, per seed: "
-            + "; ".join(parts) + f"; what is left is {left}.{few}")
+    text = "; ".join(parts)
+    return Answer(f"{text[0].upper()}{text[1:]}. What is left is {left}.{few}",
+                  by_k=[(int(k), float(m)) for k, m in zip(shared["K"], shared["mean"],
+                                                           strict=True)],
+                  grows=len(shared) > 1 and gap.grows(list(shared["mean"])),
+                  scaled=[float(m) for m in scaled.loc[scaled["n"] > 0, "mean"]])
 
 
-def _own_lrs(df: pd.DataFrame) -> str:
-    """``0.05 for K = 2, 5, the grid's edge: not bracketed; 0.5 for K = 20``."""
-    at = df[df["comparison"] == RESCALED]
-    parts = []
-    for (lr, bracketed), group in at.groupby(["lr", "bracketed"], sort=True, dropna=False):
-        ks = ", ".join(str(k) for k in group["K"])
-        edge = "" if bracketed else ", the grid's edge: not bracketed"
-        parts.append(f"{value(lr)} for K = {ks}{edge}" if pd.notna(lr)
-                     else f"none chosen for K = {ks}")
-    return "; ".join(parts)
+def _told(rows: pd.DataFrame) -> str:
+    """``is told apart from cross-entropy at no K (no difference detected at K = 2, 5, 10)``,
+    or where it is slower or faster: a comparison's verdict per K, in words."""
+    by: dict[str, list[str]] = {}
+    for _, r in rows.iterrows():
+        if not r["n"] or r["n"] < aggregate.MIN_SEEDS:
+            what = "too few seeds for an interval"
+        elif r["ci_low"] > 1:
+            what = "slower"
+        elif r["ci_high"] < 1:
+            what = "faster"
+        else:
+            what = "no difference detected"
+        by.setdefault(what, []).append(str(r["K"]))
+    if set(by) <= {"no difference detected", "too few seeds for an interval"}:
+        lead = "is not told apart from cross-entropy at any K"
+    else:
+        lead = "is " + " and ".join(f"{w} than cross-entropy at K = {', '.join(ks)}"
+                                    for w, ks in by.items() if w in ("slower", "faster"))
+    rest = [f"{w} at K = {', '.join(ks)}" for w, ks in by.items()
+            if w not in ("slower", "faster")]
+    return lead + (f" ({'; '.join(rest)})" if rest else "")
 
 
 def _left(means: list[float], q10s: list[float], ks: list[int]) -> str:
-    """The factor at K·η over all K in one clause when all are read alike, else per K."""
+    """What the factor at K·η shows, over all K in one clause when all are read alike (the
+    lowest 10th percentile as the one number), else per K."""
     kinds = {scaling.saturated(q) for q in q10s}
     if len(kinds) == 1 and all(np.isfinite(means)):
-        what = "saturation" if kinds == {True} else "a step-size effect, not saturation"
-        lo, hi = int(np.argmin(means)), int(np.argmax(means))
-        return (f"{what}: squared error's measured factor at K·η averaged "
-                f"{number(means[lo])}× (K = {ks[lo]}) to {number(means[hi])}× (K = {ks[hi]}) "
-                f"its uniform value 1/K until the target ({number(min(q10s))}× to "
-                f"{number(max(q10s))}× on the 10 % most saturated training examples)")
+        if kinds == {True}:
+            return ("saturation: even at K·η a tenth of the training examples passed back "
+                    f"under {number(max(q10s))}× their uniform share 1/K")
+        return ("a step size, not saturation: the factor squared error trained with at K·η "
+                "stayed near or above its uniform value 1/K (its tenth most saturated examples at "
+                f"{rough(min(q10s))}× of it or more)")
     return "; ".join(f"K = {k}: " + scaling.factor_text(m, q, f"1/{k}")
                      for m, q, k in zip(means, q10s, ks, strict=True))
 

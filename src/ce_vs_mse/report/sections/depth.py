@@ -156,20 +156,17 @@ def _gradients(doc: Document, exp: Experiment, table: pd.DataFrame, shared: floa
 
 
 def _answer(table: pd.DataFrame, target: str, shared: float) -> str:
-    """Per depth, squared error's steps over cross-entropy's, per seed, at the shared η and at
-    each loss's own η (:func:`.compare.versus`); whether the gap grows with depth as
-    :func:`.gap.grows` says (only cross-entropy reaching the target is the widest gap; depths
-    where neither does are left out), at each loss's own η only where every depth's optimum
-    was bracketed."""
-    parts, gaps, edges = [], {"shared": [], "own": []}, []
+    """Whether squared error's lag behind cross-entropy grows with depth, at the shared η and
+    at each loss's own η (:func:`.compare.versus`; :func:`.gap.grows`: only cross-entropy
+    reaching the target is the widest gap, depths where neither does are left out), at each
+    loss's own η only where every depth's optimum was bracketed; then the ratios per depth in
+    a few words (the intervals are in the table)."""
+    parts, gaps, edges = {"shared": [], "own": []}, {"shared": [], "own": []}, []
     for d, at in table.groupby("depth"):
-        layers = f"{d} hidden layer{'s' if d > 1 else ''}"
         for v in compare.versus(at, target, shared):
-            own = (f"{v['own'][0]} at each loss's own η ("
-                   + " and ".join(f"{r['lr']:g}" for r in v["chosen"]) + ")"
-                   if v["chosen"] is not None else
-                   f"no own η ({compare.unreached(v, target)})")
-            parts.append(f"{layers}: {v['shared'][0]} at η = {shared:g}, {own}")
+            parts["shared"].append(f"{d}: {v['shared'][0]}")
+            parts["own"].append(f"{d}: {v['own'][0]}" if v["chosen"] is not None else
+                                f"{d}: no own η")
             for which in gaps:
                 if v[which] is not None and not np.isnan(v[which][1]):
                     gaps[which].append(v[which][1])
@@ -178,9 +175,10 @@ def _answer(table: pd.DataFrame, target: str, shared: float) -> str:
     own = (_trend(gaps["own"], "at each loss's own η, chosen on validation,") if not edges else
            f"at each loss's own η the optimum was not bracketed ({', '.join(edges)}: the "
            "grid's edge), so no trend is named there")
-    return (f"{_trend(gaps['shared'], f'At the shared η = {shared:g}')}; {own}. Steps to "
-            f"{target}, squared error over cross-entropy per seed (own η: chosen on "
-            "validation, cross-entropy's and squared error's): " + "; ".join(parts) + ".")
+    return (f"{_trend(gaps['shared'], f'At the shared η = {shared:g}')}; {own}. Squared "
+            f"error's updates to {target} over cross-entropy's, by number of hidden layers, "
+            f"at the shared η: {'; '.join(parts['shared'])}; at each loss's own η: "
+            f"{'; '.join(parts['own'])}.")
 
 
 def _trend(gaps: list[float], where: str) -> str:

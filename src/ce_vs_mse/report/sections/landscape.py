@@ -69,7 +69,8 @@ def draw(doc: Document, exp: Experiment | None) -> str:
               "respect to the two weights)")
     if exp is not None:  # `ce-vs-mse experiment=landscape` trained it too
         standard.draw(doc, exp)
-    verdict = "Yes" if share["softmax+mse"] > share["softmax+ce"] else "No"
+    flatter = share["softmax+mse"] > share["softmax+ce"]
+    verdict = f"Squared error's surface is {'' if flatter else 'not '}the flatter"
     return (f"{verdict}: relative to each surface's own range, the gradient norm is below "
             f"{SHARE} of it on {percent(share['softmax+mse'])} of the slice for squared error, "
             f"{percent(share['softmax+ce'])} for cross-entropy; in absolute terms the median "

@@ -11,9 +11,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, LogLocator, NullFormatter
 
-from .. import aggregate, plots, scaling, style, tables
+from .. import account, aggregate, plots, scaling, style, tables
 from ..document import Document, number
 from ..experiment import Experiment
+from ..headline import Answer
 from ..tables import value
 
 COLUMNS = ["setting", "pair", "lr", "effective_lr", "steps_mean", "steps_low", "steps_high",
@@ -111,13 +112,17 @@ def draw(doc: Document, exp: Experiment) -> str:
     return _answer(found, target)
 
 
-def _answer(found: list[dict], target: str) -> str:
-    """Per setting, in the form: at a shared η squared error needs ×a; with its η scaled by
-    1/u, ×b; what is left is what the factor shows."""
+def _answer(found: list[dict], target: str) -> Answer:
+    """Which settings a smaller step explains and which saturation (:mod:`..account`), and
+    the facts the report's opening answer uses: squared error at η/u from a clean start
+    (initial weights ×1), and where it stalled."""
     if not found:
-        return "no setting has both losses at an η and at η / u: nothing to compare."
-    return (f"Steps to {target}, squared error over the log-loss per seed. "
-            + "; ".join(scaling.clause(f) for f in found) + ".")
+        return Answer("No setting has both losses at an η and at η / u: nothing to compare.")
+    clean = [f for f in found if not account.saturated(f) and f["scaled"]["n"]
+             and float(f["table"]["init_scale"].max()) == 1]
+    return Answer(account.words(found, target),
+                  scaled=[float(f["scaled"]["mean"]) for f in clean],
+                  stall=account.stall([f for f in found if account.saturated(f)]))
 
 
 def _steps_figure(rows: pd.DataFrame, settings: list[str], target: str):

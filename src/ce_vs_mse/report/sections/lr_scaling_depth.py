@@ -8,7 +8,7 @@ import ast
 
 import pandas as pd
 
-from .. import scaling, tables
+from .. import account, scaling, tables
 from ..document import Document
 from ..experiment import Experiment
 
@@ -39,9 +39,8 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.table(_shown(found), _numbers(found), "lr_scaling_depth",
               f"Steps to {exp.target}, squared error over cross-entropy at the shared η, per "
               "seed: geometric mean [95 % interval] over the seeds where both reached it")
-    return (f"Cited from the depth experiment's runs, not retrained. Steps to {exp.target}, "
-            "squared error over cross-entropy per seed. "
-            + "; ".join(scaling.clause(f) for f in found) + ".")
+    return (account.words(found, exp.target)
+            + " Cited from the depth experiment's runs, not retrained.")
 
 
 def _rows(found: list[dict]) -> list[tuple[int, str, dict]]:

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import plots, scaling, style, tables
 from ..document import Document, number
 from ..experiment import Experiment
+from ..headline import Answer, rough
 from ..seeds import done
 
 STARTS = {(0.6, 0.9): "good start (w = 0.6, b = 0.9)", (2.0, 2.0): "bad start (w = b = 2)"}
@@ -21,7 +22,7 @@ def draw(doc: Document, exp: Experiment) -> str:
                    zip(table["init_weight"], table["init_bias"], strict=True)]]
     grid = sorted(table["lr"].unique())
     if table.empty:
-        return "no runs from Nielsen's two starts to cite."
+        return Answer("No runs from Nielsen's two starts to cite.")
     lr = grid[-1]  # Nielsen's η for both costs
     u = scaling.uniform(table)
     panels, found = [], []
@@ -47,8 +48,12 @@ def draw(doc: Document, exp: Experiment) -> str:
                f" Its grid (η = {', '.join(tables.value(v) for v in grid)}) has no η with "
                f"η×{tables.value(1 / u)} beside it: the step-size comparison itself is not "
                "made there.")
-    return (f"Cited from the neuron experiment's runs, not retrained; at η = "
-            f"{tables.value(lr)}, " + "; ".join(f for f in found if f) + "." + missing)
+    kinds = [f.split(":", 1)[0] for f in found if f]
+    lead = " and ".join(dict.fromkeys(kinds))
+    text = "; ".join(f.split(": ", 1)[1] for f in found if f)
+    return Answer(f"{lead[0].upper()}{lead[1:]}: at η = {tables.value(lr)}, {text}. Cited "
+                  "from the neuron experiment's runs, not retrained." + missing,
+                  saturated="saturation from the bad start" in kinds)
 
 
 def _start(curves: pd.DataFrame, at: pd.DataFrame, start: str, u: float) -> str:
@@ -63,18 +68,18 @@ def _start(curves: pd.DataFrame, at: pd.DataFrame, start: str, u: float) -> str:
     a = float(np.sqrt(2 * first["train/mse"]))  # the target is 0: ½a² is the squared error
     factor = float(first[scaling.FACTOR])
     same = np.isclose(factor, a * (1 - a), rtol=1e-3)
-    text = (f"from the {start} the factor is {number(factor)}"
-            + (f" = a(1 − a) at its output a = {number(a)}" if same else
-               f" (a(1 − a) = {number(a * (1 - a))} at its output a = {number(a)})")
-            + f", {number(factor / u)}× its value {plots.fraction(u)} at a = ½")
+    text = (f"from the {start} the quadratic cost's factor is {number(factor)}"
+            + (" = a(1 − a) at its output" if same else
+               f" (a(1 − a) = {number(a * (1 - a))} at its output)")
+            + f", {rough(factor / u)}× its value {plots.fraction(u)} at a = ½")
     low = scaling.SATURATED * u
     if factor >= low:
-        return text + ": a smaller step, not saturation"
+        return f"a smaller step from the {start}: {text}"
     stays = [f"{_who(r['pair'])} {_stall(curves[curves['run'] == r['run']], low)}"
              for _, r in at.iterrows()]
-    return (text + f"; it stayed under {plots.fraction(low)} for " + " and ".join(stays)
-            + f": saturation, {number(u / factor)}× below what η×{tables.value(1 / u)} "
-            "would make up")
+    return (f"saturation from the {start}: {text}, and it stayed under "
+            f"{plots.fraction(low)} for " + " and ".join(stays)
+            + f", {rough(u / factor)}× below what η×{tables.value(1 / u)} would make up")
 
 
 def _who(pair: str) -> str:

@@ -79,12 +79,12 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.table(shown, numbers, "neuron", "Single neuron: output before and after training")
     mse_slowdown = _ratio(fast["bad start", "mse"], fast["good start", "mse"])
     ce_slowdown = _ratio(fast["bad start", "bce"], fast["good start", "bce"])
-    stalls = "more" if mse_slowdown > ce_slowdown else "no more"
-    return (f"At a shared η = {lrs[0]:g} (Nielsen's; one deterministic start, so no interval) "
-            f"the bad start stalls the quadratic cost {stalls} than cross-entropy: the output "
-            f"falls below ½ after {fast['bad start', 'mse']} epochs with the quadratic cost "
-            f"against {fast['bad start', 'bce']} with cross-entropy (good start: "
-            f"{fast['good start', 'mse']} and {fast['good start', 'bce']}).")
+    stalls = "far more" if mse_slowdown > ce_slowdown else "no more"
+    return (f"The bad start stalls the quadratic cost {stalls} than cross-entropy: at "
+            f"Nielsen's η = {lrs[0]:g} its output takes {fast['bad start', 'mse']} epochs to "
+            f"fall below ½, against {fast['bad start', 'bce']} with cross-entropy (from the "
+            f"good start {fast['good start', 'mse']} and {fast['good start', 'bce']}); one "
+            "deterministic start, so no interval.")
 
 
 def _epochs(df: pd.DataFrame, lr: float) -> dict:

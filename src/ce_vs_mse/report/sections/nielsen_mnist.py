@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import aggregate, style, tables
+from .. import aggregate, compare, style, tables
 from ..document import Document
 from ..experiment import Experiment
+from ..headline import Answer
 from ..seeds import done, ratio
 from ..tables import cell
 from . import standard
@@ -40,29 +41,30 @@ def draw(doc: Document, exp: Experiment) -> str:
               f"Final test accuracy after {epochs} epochs on {_train_size(exp)}, against "
               "Nielsen's published figures (his own η for each cost; his weights N(0, 1), these "
               "N(0, 1/n_in) as in his network2.py)")
-    parts, verdicts = [], []
+    parts, shared_facts = [], []
     for dataset, at in final.assign(own=own).groupby("dataset"):
         mine = at[at["own"]].set_index(at.loc[at["own"], "pair"].map(style.loss))
         if not {"mse", "bce"} <= set(mine.index):
             continue
         sq, ce = mine.loc["mse"], mine.loc["bce"]
         slower = ratio(exp.table, sq["run"], ce["run"])
-        shared = _shared_ratios(exp.table[exp.table["dataset"] == dataset])
+        ratios = _shared_ratios(exp.table[exp.table["dataset"] == dataset])
+        shared_facts += [r for r, _ in ratios if r["n"] >= 3]
         below = 100 * (min(NIELSEN["mse"][1], NIELSEN["bce"][1]) - min(sq["mean"], ce["mean"]))
-        verdicts.append("Yes, within a point of his figures" if below <= 1 else
-                        f"No, up to {below:.1f} points below his figures")
-        parts.append(f"On {dataset} after {epochs} epochs squared error at η = {sq['lr']:g} ends "
-                     f"at {cell(sq)} test accuracy and cross-entropy at η = {ce['lr']:g} at "
-                     f"{cell(ce)} (Nielsen, 50,000 images and 30 epochs: "
-                     f"{100 * NIELSEN['mse'][1]:.2f} and {100 * NIELSEN['bce'][1]:.2f} %); updates "
-                     f"to {exp.target}, squared error over cross-entropy per seed, each at its "
-                     f"own η ×{cell(slower)}" + "".join(shared))
+        near = ("near his figures, within a point" if below <= 1 else
+                f"short of his figures, up to {below:.1f} points below")
+        parts.append(f"On {dataset} after {epochs} epochs both costs end {near}: squared error "
+                     f"at η = {sq['lr']:g} at {100 * sq['mean']:.1f} % test accuracy and "
+                     f"cross-entropy at η = {ce['lr']:g} at {100 * ce['mean']:.1f} % (Nielsen, "
+                     f"50,000 images and 30 epochs: {100 * NIELSEN['mse'][1]:.2f} and "
+                     f"{100 * NIELSEN['bce'][1]:.2f} %). To reach {exp.target}, squared error "
+                     f"needed {compare.plain(slower)} cross-entropy's updates each at Nielsen's "
+                     "η for it" + "".join(words for _, words in ratios) + ".")
     if not parts:
-        return "no run at Nielsen's η of each cost."
-    if len(verdicts) > 1:  # mnist_5k and full MNIST: say which is which
-        verdicts = [f"{v} ({p.split(' after')[0].lower()})" for v, p in zip(verdicts, parts,
-                                                                          strict=True)]
-    return "; ".join(verdicts) + ". " + "; ".join(parts) + "."
+        return Answer("No run at Nielsen's η of each cost.")
+    return Answer(" ".join(parts), shared=[{k: float(r[k]) for k in ("mean", "ci_low",
+                                                                      "ci_high")}
+                                           for r in shared_facts])
 
 
 def _is_nielsens(row) -> bool:
@@ -71,8 +73,8 @@ def _is_nielsens(row) -> bool:
     return theirs is not None and bool(np.isclose(row["lr"], theirs[0]))
 
 
-def _shared_ratios(table: pd.DataFrame) -> list[str]:
-    """``, at η = 0.5 ×2.5 [1.6, 3.3]`` for each η at which both costs ran."""
+def _shared_ratios(table: pd.DataFrame) -> list[tuple[dict, str]]:
+    """``, 3.3× both at η = 0.5`` for each η at which both costs ran, with its ratio."""
     out = []
     for lr, at in table.groupby("lr"):
         runs = at.drop_duplicates("run").set_index(at.drop_duplicates("run")["pair"]
@@ -82,9 +84,9 @@ def _shared_ratios(table: pd.DataFrame) -> list[str]:
             reached = {loss: int(done(at[at["run"] == runs.loc[loss, "run"]])[
                 "steps_to_target"].notna().sum()) for loss in ("mse", "bce")}
             seeds = at["seed"].nunique()
-            out.append(f", both at η = {lr:g} ×{cell(r)}" if r["n"] else
-                       f", both at η = {lr:g}: reached by squared error in {reached['mse']} "
-                       f"and by cross-entropy in {reached['bce']} of {seeds} seeds")
+            out.append((r, f", {compare.plain(r)} both at η = {lr:g}" if r["n"] else
+                        f"; both at η = {lr:g}, squared error reached it in {reached['mse']} "
+                        f"and cross-entropy in {reached['bce']} of {seeds} seeds"))
     return out
 
 

@@ -10,6 +10,7 @@ from matplotlib.ticker import LogLocator, NullFormatter
 from .. import aggregate, compare, plots, style, tables
 from ..document import Document
 from ..experiment import Experiment
+from ..headline import Answer
 from . import standard
 
 
@@ -73,14 +74,18 @@ def draw(doc: Document, exp: Experiment) -> str:
     doc.figure(fig, "optimizer_ratio", f"optimizer: updates to {exp.target} per optimizer "
                "(left) and their ratio, squared error over cross-entropy, per seed (right; 1: "
                "as fast), geometric mean and 95 % interval over seeds.")
-    parts, below = [], []
+    parts, cancelled, slower = [], [], []
     for name, row in r.iterrows():
-        parts.append(f"{name} {compare.ratio_words(row, row['seeds'])}" if row["n"] else
-                     f"{name}: no seed where both reached {exp.target}")
-        if row["n"] >= aggregate.MIN_SEEDS and row["ci_low"] <= 1 + 0.25:
-            below.append(name)
-    return ("At one η per optimizer that both losses share (each loss at its own η, under SGD "
-            "only: the fair_lr and lr_scaling sections), squared error's steps to "
-            f"{exp.target} over cross-entropy's, per seed: " + "; ".join(parts)
-            + f". The ratio's interval reaches down to 1.25 or less under "
-            f"{', '.join(below) or 'none of them'}, at that η.")
+        parts.append(f"{compare.plain(row)} under {name}" if row["n"] else
+                     f"no seed where both reached {exp.target} under {name}")
+        if row["n"] >= aggregate.MIN_SEEDS:
+            (cancelled if row["ci_low"] <= 1 <= row["ci_high"] else
+             slower if row["ci_low"] > 1 else []).append(name)
+    lead = (f"Under {' and '.join(cancelled)} it does: no difference was detected"
+            if cancelled else "No optimizer tried cancels it")
+    lead += (f", while squared error stays slower under {' and '.join(slower)}"
+             if slower else "")
+    return Answer(f"{lead}. Squared error's updates to {exp.target} over cross-entropy's, "
+                  "at one η per optimizer that both losses share: " + "; ".join(parts)
+                  + " (each loss at its own η, under SGD only: the fair_lr and lr_scaling "
+                  "sections).", cancelled=[n.split(" η=")[0] for n in cancelled])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import aggregate, compare, gap, style, sweep
+from .. import aggregate, compare, gap, style, sweep, tables
 from ..document import Document
 from ..experiment import Experiment
 from . import standard
@@ -17,23 +17,25 @@ def draw(doc: Document, exp: Experiment) -> str:
     sweep.figure(doc, exp, "init_scale", "initial weight scale (×)")
     ratio = aggregate.paired_ratio(exp.table).sort_values("init_scale")
     reached = aggregate.by_run(exp.table, "steps_to_target")
-    parts, gaps = [], []
+    parts, missed, gaps = [], [], []
     for _, r in ratio.iterrows():
         scale = f"×{r['init_scale']:g}"
         if r["n"]:
-            parts.append(f"{scale}: {compare.ratio_words(r, r['seeds'])}")
+            parts.append(f"{compare.plain(r)} at {scale}")
             gaps.append(r["mean"])
         else:
             at = reached[reached["init_scale"] == r["init_scale"]]
-            parts.append(f"{scale}: target reached by " + ", ".join(
-                f"{p} {int(n)}/{int(s)}" for p, n, s in zip(at["pair"], at["n"], at["seeds"],
-                                                             strict=True)) + " seeds")
+            missed.append(f"at {scale} the target was reached by " + ", ".join(
+                f"{p} in {int(n)}/{int(s)}" for p, n, s in zip(at["pair"], at["n"], at["seeds"],
+                                                                strict=True)) + " seeds")
             gaps.append(np.inf if _reached(at, "mse") < _reached(at, "ce") else np.nan)
-    trend = "grows" if gap.grows(gaps) else "does not grow"
-    return (f"{compare.shared_condition(exp.table)} (each loss at its own η from saturated "
-            f"starts: the lr_scaling section) the gap {trend} with the initial scale, by its "
-            "geometric means: steps to "
-            f"{exp.target}, squared error over cross-entropy per seed, " + "; ".join(parts) + ".")
+    trend = "widens" if gap.grows(gaps) else "does not widen steadily"
+    said = (f": squared error needed {' and '.join(parts)} cross-entropy's updates to "
+            f"{exp.target}" if parts else "")
+    return (f"The gap {trend} with the initial weight scale, at a shared η = "
+            f"{tables.value(float(exp.table['lr'].iloc[0]))}{said}"
+            + "".join(f"; {m}" for m in missed) + " (each loss at its own η from saturated "
+            "starts: the lr_scaling section).")
 
 
 def _reached(rows: pd.DataFrame, loss: str) -> float:

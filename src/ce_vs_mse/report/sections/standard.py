@@ -1,19 +1,18 @@
 """The standard section, which every experiment gets: curves against mini-batch updates,
 gradient norms, output saturation, steps to target, paired ratios and final accuracy, and the
-one-line answer from its paired ratios. A section of its own draws this first (most do) and
+answer in words from its paired ratios. A section of its own draws this first (most do) and
 adds what its question needs; an experiment without one gets only this.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pandas as pd
 
-from .. import aggregate, compare, grad_norms, plots, style, tables, titles
+from .. import aggregate, compare, grad_norms, headline, plots, style, tables, titles
 from ..document import Document
 from ..experiment import Experiment
+from ..headline import Answer
 from ..plots import Metric, Panel
 
 ACCURACY = Metric("test/accuracy", "test accuracy", bounds=(0, 1))
@@ -172,27 +171,32 @@ def _curves(doc: Document, exp: Experiment, curves, first, steps: str, note: str
 OWN_ETA = "each loss at its own η: the fair_lr and lr_scaling sections"
 
 
-def _ratio_answer(exp: Experiment) -> str:
-    """Squared error's steps over cross-entropy's per seed, under the one condition they were
-    trained in, a shared η (named, with where each loss at its own η is), and how many
-    comparisons the intervals tell apart; no verdict that holds at one η only."""
+def _ratio_answer(exp: Experiment) -> Answer:
+    """Whether squared error needed more updates than cross-entropy, in how many of its
+    comparisons and by how much (the range of the per-seed ratios' geometric means), under
+    the one condition they were trained in, a shared η (named, with where each loss at its
+    own η is); no verdict that holds at one η only. The intervals are in the tables."""
     rows = aggregate.paired_ratio(exp.table)
     if rows.empty:
-        return "no cross-entropy and squared-error runs to compare."
-    cols = [c for c in exp.labels if c in rows]
-    parts, told = [], Counter()
-    for _, r in rows.iterrows():
-        where = tables.label(r, cols)
-        what = (compare.ratio_words(r, r["seeds"]) if r["n"] else
-                f"no seed where both reached {exp.target}")
-        parts.append(f"{r['pair']}{f' ({where})' if where else ''} {what}")
-        if r["n"] >= aggregate.MIN_SEEDS:
-            told["squared error slower (interval above 1)" if r["ci_low"] > 1 else
-                 "squared error faster (interval below 1)" if r["ci_high"] < 1 else
-                 "no difference detected (interval holding 1)"] += 1
-    told[f"without an interval (fewer than {aggregate.MIN_SEEDS} seeds where both reached "
-         "it)"] = len(rows) - sum(told.values())
-    counts = ", ".join(f"{what} in {n}" for what, n in told.most_common() if n)
-    return (f"{compare.shared_condition(exp.table)} ({OWN_ETA}), squared error's steps to "
-            f"{exp.target} over cross-entropy's, per seed: " + "; ".join(parts)
-            + f". Of {len(rows)} comparisons: {counts}.")
+        return Answer("No cross-entropy and squared-error runs to compare.")
+    told = rows[rows["n"] >= aggregate.MIN_SEEDS]
+    slower, faster = told[told["ci_low"] > 1], told[told["ci_high"] < 1]
+    n = len(rows)
+    of = ("its one comparison" if n == 1 else "both its comparisons" if len(slower) == n == 2
+          else f"all {n} of its comparisons" if len(slower) == n
+          else f"{len(slower)} of its {n} comparisons")
+    if len(slower):
+        lead = (f"Squared error needed more updates than cross-entropy to reach "
+                f"{exp.target} in {of}: {headline.span(list(slower['mean']))} as many")
+    else:
+        lead = f"Squared error was not detected slower than cross-entropy in {of}"
+    others = [f"{what} in {k}" for what, k in (
+        ("faster", len(faster)), ("no difference detected", len(told) - len(slower)
+                                  - len(faster)),
+        (f"fewer than {aggregate.MIN_SEEDS} seeds reached it for an interval",
+         n - len(told))) if k]
+    condition = compare.shared_condition(exp.table)
+    return Answer(f"{lead}{' (' + '; '.join(others) + ')' if others else ''}, "
+                  f"{condition[0].lower()}{condition[1:]} ({OWN_ETA}).",
+                  shared=[{k: float(r[k]) for k in ("mean", "ci_low", "ci_high")}
+                          for _, r in told.iterrows()])
