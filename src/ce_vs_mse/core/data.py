@@ -293,7 +293,7 @@ def _file_key(path: str) -> tuple[str, int, int]:
     file = Path(path).expanduser()
     if file.suffix.lower() not in FILE_TYPES:
         raise ConfigError(f"dataset.path={path!r}: unknown file type {file.suffix or '(none)'!r}; "
-                          f"give a {', '.join(FILE_TYPES)} file")
+                          f"give a .csv, .parquet or .npz file")
     try:
         st = file.resolve().stat()
     except FileNotFoundError:
@@ -350,7 +350,7 @@ def _read(key: tuple[str, int, int], path: str) -> pd.DataFrame | dict[str, np.n
                           f"{lines[0]}") from err
 
 
-def _listed(names, most: int = 12) -> str:
+def _listed(names, most: int = 30) -> str:
     names = list(names)
     return ", ".join(map(str, names[:most])) + (f", … ({len(names)} in all)"
                                                 if len(names) > most else "")
@@ -359,7 +359,8 @@ def _listed(names, most: int = 12) -> str:
 def _columns(cfg) -> tuple[np.ndarray, list[str], np.ndarray]:
     """The file's features (N, D) as float64, their names, and its raw labels (N,), checked:
     the label and feature columns (arrays) exist, the features are numbers, finite."""
-    name, table = Path(cfg.path).name, read_file(cfg.path)
+    table = read_file(cfg.path)
+    name = Path(cfg.path).name
     features = None if cfg.features is None else [str(f) for f in cfg.features]
     if isinstance(table, dict):  # a .npz file's arrays
         label, features = cfg.label or NPZ_LABEL, features or [NPZ_FEATURES]
@@ -415,7 +416,8 @@ def _columns(cfg) -> tuple[np.ndarray, list[str], np.ndarray]:
                           "or encode those columns as numbers")
     y = table[cfg.label]
     if y.isna().any():
-        raise ConfigError(f"dataset.label={cfg.label!r} is missing in {int(y.isna().sum())} rows "
+        n = int(y.isna().sum())
+        raise ConfigError(f"dataset.label={cfg.label!r} is missing in {n} row{'s' * (n > 1)} "
                           f"of {name}; drop or fill those rows")
     x = table[features].to_numpy(dtype=np.float64, na_value=np.nan)
     return x, features, y.to_numpy()
@@ -424,7 +426,8 @@ def _columns(cfg) -> tuple[np.ndarray, list[str], np.ndarray]:
 def _check_finite(x: np.ndarray, names: list[str], file: str) -> None:
     bad = ~np.isfinite(x)
     if bad.any():
-        cols = [f"{names[j]} ({int(n)} rows)" for j, n in enumerate(bad.sum(axis=0)) if n]
+        counts = bad.sum(axis=0)
+        cols = [f"{names[j]} ({int(n)} row{'s' * int(n > 1)})" for j, n in enumerate(counts) if n]
         raise ConfigError(f"{file} has missing or infinite feature values in "
                           f"{int(bad.any(axis=1).sum())} of {len(x)} rows: {_listed(cols, 5)}; "
                           "drop or fill those rows, or leave the columns out with "
@@ -461,8 +464,8 @@ def _file_examples(cfg) -> tuple[np.ndarray, np.ndarray]:
     values = _sorted_values(y)
     if len(values) < 2:
         raise ConfigError(f"dataset.label={cfg.label or NPZ_LABEL!r} has one value "
-                          f"({values[0]!r}) in all {len(y)} rows of {name}: a classifier needs "
-                          "at least 2 classes")
+                          f"({str(values[0])!r}) in all {len(y)} rows of {name}: a classifier "
+                          "needs at least 2 classes")
     index = {v: i for i, v in enumerate(values)}
     return x, np.array([index[v] for v in y], dtype=np.int64)
 

@@ -35,6 +35,7 @@ from . import (
     optimizer,
     saturation,
     standard,
+    your_data,
 )
 
 
@@ -108,4 +109,8 @@ register("gradients", "What does each loss pass back at a confidently wrong outp
          gradients.draw, needs_runs=False)
 register("information", "The lecture's numbers: entropy and cross-entropy in bits.",
          information.draw, needs_runs=False)
+register("your_data", "Your own data (a file given to experiments/your_data.yaml): which of "
+         "cross-entropy and squared error, each at its own η chosen on a validation split, "
+         "reaches the target accuracy in fewer updates, ends more accurate and better "
+         "calibrated, and why?", your_data.draw, needs_runs=False)
 ADHOC_QUESTION = "Not one of `experiments/*.yaml`: " + SLOWER.format("cross-entropy")
