@@ -283,9 +283,9 @@ FILE_TYPES = {".csv": "CSV", ".parquet": "Parquet", ".npz": "NumPy .npz"}
 NPZ_FEATURES, NPZ_LABEL = "X", "y"  # the arrays of a .npz file read when none are named
 
 
-def _file_key(path: str) -> tuple[str, int, int]:
-    """(absolute path, size, modification time) of the file at ``path``: what the cached
-    reads are keyed on, so that a changed file is read again. A one-line ConfigError for a
+def _file_key(path: str) -> tuple[str, int, int, int]:
+    """(absolute path, size, modification and change times) of the file at ``path``: what the
+    cached reads are keyed on, so that a changed file is read again. A one-line ConfigError for a
     file that is not there or not a known type."""
     if not path:
         raise ConfigError("dataset=file needs dataset.path=<your .csv, .parquet or .npz file> "
@@ -303,7 +303,7 @@ def _file_key(path: str) -> tuple[str, int, int]:
         raise ConfigError(f"dataset.path={path!r} cannot be read: {err.strerror}") from err
     if not file.is_file():
         raise ConfigError(f"dataset.path={path!r} is not a file")
-    return str(file.resolve()), st.st_size, st.st_mtime_ns
+    return str(file.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def file_sha256(path: str | None) -> str | None:
@@ -313,7 +313,7 @@ def file_sha256(path: str | None) -> str | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _sha256(key: tuple[str, int, int]) -> str:
+def _sha256(key: tuple) -> str:
     digest = hashlib.sha256()
     with open(key[0], "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -328,7 +328,7 @@ def read_file(path: str) -> pd.DataFrame | dict[str, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=4)
-def _read(key: tuple[str, int, int], path: str) -> pd.DataFrame | dict[str, np.ndarray]:
+def _read(key: tuple, path: str) -> pd.DataFrame | dict[str, np.ndarray]:
     suffix = Path(key[0]).suffix.lower()
     kind = FILE_TYPES[suffix]
     try:
@@ -346,8 +346,10 @@ def _read(key: tuple[str, int, int], path: str) -> pd.DataFrame | dict[str, np.n
         raise ConfigError(f"dataset.path={path!r} cannot be read as {kind}: {why}") from err
     except Exception as err:  # noqa: BLE001 (pandas', pyarrow's and numpy's parse errors)
         lines = str(err).strip().splitlines() or [type(err).__name__]
+        hint = (" (save text labels as a string array, e.g. y.astype(str))"
+                if "allow_pickle" in lines[0] else "")
         raise ConfigError(f"dataset.path={path!r} cannot be read as {kind}: "
-                          f"{lines[0]}") from err
+                          f"{lines[0]}{hint}") from err
 
 
 def _listed(names, most: int = 30) -> str:
