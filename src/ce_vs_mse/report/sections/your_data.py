@@ -204,7 +204,7 @@ def _factor(exp: Experiment, v: dict, shared: float) -> str:
     mean, q10 = scaling.factor(table, exp.curves, run)
     text = (f"Why: at {how} = {value(lr)}, {scaling.factor_text(mean, q10, plots.fraction(u))}"
             if run is not None else "")
-    if ce is not None and text:
+    if ce is not None and text and np.isfinite(mean) and not scaling.saturated(q10):
         text += (f"; near u, squared error at η trains like cross-entropy at u·η, so its own η "
                  f"= {value(lr)} is an effective η of {number(lr * u)} against cross-entropy's "
                  f"{value(ce['lr'])}")
