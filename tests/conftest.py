@@ -232,6 +232,9 @@ def write_bad_files(folder: Path) -> Path:
     (folder / "folder.csv").mkdir(exist_ok=True)
     np.savez(folder / "arrays.npz", features=wine.drop(columns="target").to_numpy(),
              y=wine["target"].to_numpy().astype(str))
+    holes_x = wine.drop(columns="target").to_numpy(copy=True)
+    holes_x[7, 2] = np.nan
+    np.savez(folder / "holes.npz", X=holes_x, y=wine["target"].to_numpy().astype(str))
     np.savez(folder / "pickled.npz", X=wine.drop(columns="target").to_numpy(),
              y=wine["target"].to_numpy())  # an object array: numpy would need pickle
     return folder

@@ -167,6 +167,8 @@ BAD = [
      r"array 'X' \(the default for .npz\); its arrays: features, y"),
     (["dataset=file", "dataset.path=<data>/arrays.npz", "dataset.label=labels"],
      "dataset.label: arrays.npz has no array 'labels'; its arrays: features, y"),
+    (["dataset=file", "dataset.path=<data>/holes.npz"], r"holes.npz has missing or infinite "
+     r"feature values in 1 of 178 rows: X\[:, 2\] \(1 row\)"),
     (["dataset=file", "dataset.path=<data>/pickled.npz"], "pickled.npz' cannot be read as NumPy "
      r".npz: Object arrays cannot be loaded when allow_pickle=False \(save text labels as a "
      r"string array, e.g. y.astype\(str\)\)"),

@@ -360,36 +360,49 @@ def _listed(names, most: int = 30) -> str:
 
 def _columns(cfg) -> tuple[np.ndarray, list[str], np.ndarray]:
     """The file's features (N, D) as float64, their names, and its raw labels (N,), checked:
-    the label and feature columns (arrays) exist, the features are numbers, finite."""
+    the label and feature columns (or arrays) exist and the features are numbers."""
     table = read_file(cfg.path)
     name = Path(cfg.path).name
     features = None if cfg.features is None else [str(f) for f in cfg.features]
-    if isinstance(table, dict):  # a .npz file's arrays
-        label, features = cfg.label or NPZ_LABEL, features or [NPZ_FEATURES]
-        for key, wanted in (("label", [label]), ("features", features)):
-            missing = [a for a in wanted if a not in table]
-            if missing:
-                default = " (the default for .npz)" if cfg[key] is None else ""
-                raise ConfigError(f"dataset.{key}: {name} has no array {missing[0]!r}{default}; "
-                                  f"its arrays: {_listed(sorted(table))}")
-        y = np.asarray(table[label])
-        if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
-            raise ConfigError(f"dataset.label={label!r}: {name}'s array {label!r} has shape "
-                              f"{y.shape}; labels are one per example, shape (N,)")
-        y, parts, names = y.reshape(-1), [], []
-        for a in features:
-            x = np.asarray(table[a])
-            if x.ndim not in (1, 2) or x.shape[0] != y.size:
-                raise ConfigError(f"dataset.features: {name}'s array {a!r} has shape {x.shape}; "
-                                  f"features are (N,) or (N, D) with N = {y.size}, as the labels")
-            if x.dtype.kind not in "biuf":
-                raise ConfigError(f"dataset.features: {name}'s array {a!r} holds {x.dtype}, "
-                                  "not numbers")
-            x = x.reshape(y.size, -1)
-            parts.append(x.astype(np.float64))
-            names += [a] if x.shape[1] == 1 and len(features) == 1 else \
-                [f"{a}[:, {j}]" for j in range(x.shape[1])]
-        return np.concatenate(parts, axis=1), names, y
+    if isinstance(table, dict):
+        return _arrays(cfg, table, name, features)
+    return _table(cfg, table, name, features)
+
+
+def _arrays(cfg, table: dict[str, np.ndarray], name: str,
+            features: list[str] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """:func:`_columns` of a .npz file: the label array (``y``) and the feature arrays
+    (``[X]``), each (N,) or (N, D), side by side."""
+    label, features = cfg.label or NPZ_LABEL, features or [NPZ_FEATURES]
+    for key, wanted in (("label", [label]), ("features", features)):
+        missing = [a for a in wanted if a not in table]
+        if missing:
+            default = " (the default for .npz)" if cfg[key] is None else ""
+            raise ConfigError(f"dataset.{key}: {name} has no array {missing[0]!r}{default}; "
+                              f"its arrays: {_listed(sorted(table))}")
+    y = np.asarray(table[label])
+    if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+        raise ConfigError(f"dataset.label={label!r}: {name}'s array {label!r} has shape "
+                          f"{y.shape}; labels are one per example, shape (N,)")
+    y, parts, names = y.reshape(-1), [], []
+    for a in features:
+        x = np.asarray(table[a])
+        if x.ndim not in (1, 2) or x.shape[0] != y.size:
+            raise ConfigError(f"dataset.features: {name}'s array {a!r} has shape {x.shape}; "
+                              f"features are (N,) or (N, D) with N = {y.size}, as the labels")
+        if x.dtype.kind not in "biuf":
+            raise ConfigError(f"dataset.features: {name}'s array {a!r} holds {x.dtype}, "
+                              "not numbers")
+        x = x.reshape(y.size, -1)
+        parts.append(x.astype(np.float64))
+        names += [a] if x.shape[1] == 1 else [f"{a}[:, {j}]" for j in range(x.shape[1])]
+    return np.concatenate(parts, axis=1), names, y
+
+
+def _table(cfg, table: pd.DataFrame, name: str,
+           features: list[str] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """:func:`_columns` of a CSV or Parquet table: the label column and the feature columns
+    (every other one unless named)."""
     columns = [str(c) for c in table.columns]
     table = table.set_axis(columns, axis=1)
     if cfg.label is None:
