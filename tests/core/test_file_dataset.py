@@ -133,3 +133,18 @@ def test_a_bad_file_is_one_line_from_the_cli_and_nothing_is_trained(tmp_path, mu
     assert len(lines) == (2 if multirun else 1), proc.stderr  # one line per job of a sweep
     assert lines[0].startswith("ce-vs-mse: error: holes.csv" if not multirun else "  job #0")
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_files_keys_are_in_its_hash_and_in_no_other_datasets(files):
+    """A file run's hash holds its label, features and digest, each recorded as a param (the
+    runtime path and the derived classes are not); a built-in dataset's hash holds none of
+    them, so that the runs trained before dataset=file existed keep their hashes."""
+    from ce_vs_mse.config import schema
+
+    cfg = _cfg(files / "wine.csv")
+    hashed = {key for key, _ in schema.leaves(schema.content(cfg))}
+    assert set(schema.FILE_ONLY) <= hashed
+    assert hashed - set(schema.PARAMS.values()) == set(schema.PARAMS_LEAVE_OUT)
+    assert set(schema.KEYS) - hashed == set(schema.NOT_IN_HASH)
+    digits = config_tree.compose("dataset=digits")
+    assert not set(schema.FILE_ONLY) & {k for k, _ in schema.leaves(schema.content(digits))}

@@ -124,6 +124,9 @@ LOGGING = ("trainer.hist_every_epochs",)
 # recorded in config.yaml, nothing added to the hash.
 DERIVED = ("dataset.classes",)
 NOT_IN_HASH = RUNTIME + LOGGING + DERIVED
+# dataset=file's own keys: in its runs' hashes, left out of every other run's (where they are
+# None, Dataset.check holds), so that the runs trained before they existed keep their hashes.
+FILE_ONLY = ("dataset.label", "dataset.features", "dataset.sha256")
 
 # What a run records of its configuration in summary.json "params" (and TensorBoard's HParams),
 # as name -> config key: every option that changes what it computes (every key of
@@ -204,11 +207,13 @@ def default_values() -> dict[str, Any]:
 
 def content(cfg: Any) -> dict:
     """The resolved configuration without the keys that do not change results
-    (:data:`NOT_IN_HASH`): what a run's hash identifies. Hydra's own node is left out before
+    (:data:`NOT_IN_HASH`; :data:`FILE_ONLY` but for dataset=file): what a run's hash
+    identifies. Hydra's own node is left out before
     resolving: a sweep checks each job before Hydra fills it in."""
     container = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
                  for k, v in cfg.items() if k not in ("hydra", "defaults")}
-    for key in NOT_IN_HASH:
+    other = (container.get("dataset") or {}).get("name") != "file"
+    for key in NOT_IN_HASH + (FILE_ONLY if other else ()):
         parent, _, leaf = key.rpartition(".")
         (container.get(parent, {}) if parent else container).pop(leaf, None)
     return container
