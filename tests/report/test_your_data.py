@@ -105,6 +105,18 @@ def test_an_eta_at_the_grids_edge_names_no_winner(runs, tmp_path):
     assert "softmax+mse's η = 2 is the grid's largest" in answer
 
 
+def test_a_loss_that_never_reached_the_target_on_validation_gets_no_speed_verdict(runs, tmp_path):
+    copy = _edited(runs, tmp_path, (3.0, 3.3, 2.7))
+    for path, s in _summaries(copy).values():
+        if s["params"]["loss"] == "mse":
+            s["val_steps_to_target"] = None
+            path.write_text(json.dumps(s))
+    heading, answer = _page(copy, tmp_path / "report")
+    assert ("no verdict on speed: softmax+mse reached 90 % on validation at no η of the grid"
+            in heading)
+    assert CE_FASTER not in answer and SQ_FASTER not in answer
+
+
 def test_accuracy_calibration_and_the_factor_are_the_chosen_runs(runs, tmp_path):
     copy = _edited(runs, tmp_path, (3.0, 3.3, 2.7))
     found = _summaries(copy)

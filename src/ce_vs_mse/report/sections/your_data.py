@@ -95,7 +95,8 @@ def title(found: dict, name: str, target: str) -> str:
         return (f"On {name}, the η grid did not bracket each loss's best η: no winner on "
                 f"speed is named")
     if kind == "unreached":
-        return f"On {name}, no verdict on speed: {compare.unreached(v, target)}"
+        return (f"On {name}, no verdict on speed: {compare.unreached(v, target)} (a lower "
+                f"trainer.target_accuracy asks what both reach)")
     if kind == "neither":
         return f"On {name}, neither loss reached {target} test accuracy at its own η"
     return (f"On {name}, too few seeds reached {target} test accuracy under both losses for "
