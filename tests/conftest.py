@@ -194,3 +194,48 @@ def write_mnist(root: Path, folder: str, n_train: int = 120, n_test: int = 40, s
         write_idx(root / folder / "raw" / f"{prefix}-images-idx3-ubyte", images)
         write_idx(root / folder / "raw" / f"{prefix}-labels-idx1-ubyte", labels)
     return labels
+
+
+WINE_NAMES = {0: "barolo", 1: "grignolino", 2: "barbera"}  # (sorted: barbera, barolo, …)
+
+
+def wine_frame() -> pd.DataFrame:
+    """scikit-learn's wine data (178 rows, 13 numeric columns) with its labels as cultivar
+    names in a column ``target``, as a user's file of their own would hold them."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    return frame.assign(target=frame["target"].map(WINE_NAMES))
+
+
+def write_bad_files(folder: Path) -> Path:
+    """The files a user might give dataset=file that it must refuse, each in one line (the
+    bad-values table of tests/config/test_configs.py names them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wine = wine_frame()
+    wine.to_csv(folder / "wine.csv", index=False)
+    wine.assign(colour="red", region="Piedmont").to_csv(folder / "text.csv", index=False)
+    holes = wine.copy()
+    holes.loc[3, "ash"], holes.loc[5, "alcohol"], holes.loc[5, "ash"] = np.nan, np.inf, np.nan
+    holes.to_csv(folder / "holes.csv", index=False)
+    wine.assign(target="barolo").to_csv(folder / "one.csv", index=False)
+    rare = wine.copy()
+    rare.loc[0, "target"] = "nebbiolo"
+    rare.to_csv(folder / "rare.csv", index=False)
+    rare.loc[1, "target"] = "nebbiolo"  # 2 rows: a test split of half leaves 1 to validate on
+    rare.to_csv(folder / "rare2.csv", index=False)
+    unlabelled = wine.copy()
+    unlabelled.loc[2, "target"] = None
+    unlabelled.to_csv(folder / "unlabelled.csv", index=False)
+    (folder / "empty.csv").write_text("")
+    (folder / "broken.parquet").write_bytes(b"not a parquet file")
+    (folder / "wine.txt").write_text("alcohol,target\n1,a\n")
+    (folder / "folder.csv").mkdir(exist_ok=True)
+    np.savez(folder / "arrays.npz", features=wine.drop(columns="target").to_numpy(),
+             y=wine["target"].to_numpy().astype(str))
+    holes_x = wine.drop(columns="target").to_numpy(copy=True)
+    holes_x[7, 2] = np.nan
+    np.savez(folder / "holes.npz", X=holes_x, y=wine["target"].to_numpy().astype(str))
+    np.savez(folder / "pickled.npz", X=wine.drop(columns="target").to_numpy(),
+             y=wine["target"].to_numpy())  # an object array: numpy would need pickle
+    return folder

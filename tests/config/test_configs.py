@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import read_metrics
+from conftest import read_metrics, write_bad_files
 
 from ce_vs_mse.config.schema import ConfigError
 from ce_vs_mse.core import losses
@@ -126,13 +126,66 @@ BAD = [
      "dataset.val_fraction=0.2 cannot apply to dataset=neuron: its examples are also its test"),
     (["dataset=mnist", "dataset.val_fraction=0.1"],
      "dataset.val_fraction=0.1 cannot apply to dataset=mnist: its official training split"),
+    # dataset=file: the files of conftest.write_bad_files, in <data>
+    (["dataset=file"], r"dataset=file needs dataset.path=<your \.csv, \.parquet or \.npz file>"),
+    (["dataset=file", "dataset.path=<data>/nope.csv"], "dataset.path='.*/nope.csv': no such file"),
+    (["dataset=file", "dataset.path=<data>/folder.csv"], "dataset.path='.*/folder.csv' is not a "
+     "file"),
+    (["dataset=file", "dataset.path=<data>/wine.txt"], "unknown file type '.txt'; give a .csv, "
+     ".parquet or .npz file"),
+    (["dataset=file", "dataset.path=<data>/empty.csv"], "empty.csv' cannot be read as CSV: No "
+     "columns to parse"),
+    (["dataset=file", "dataset.path=<data>/broken.parquet"], "broken.parquet' cannot be read as "
+     "Parquet: "),
+    (["dataset=file", "dataset.path=<data>/wine.csv"], "dataset.label is not set: name the column "
+     "of wine.csv that holds the labels, e.g. dataset.label=target; its columns: alcohol, "),
+    (["dataset=file", "dataset.path=<data>/wine.csv", "dataset.label=cultivar"],
+     "dataset.label='cultivar' is not a column of wine.csv; its columns: alcohol, malic_acid, "
+     ".*, proline, target$"),
+    (["dataset=file", "dataset.path=<data>/wine.csv", "dataset.label=target",
+      "dataset.features=[ash,acidity]"], "dataset.features: 'acidity' not a column of wine.csv"),
+    (["dataset=file", "dataset.path=<data>/wine.csv", "dataset.label=target",
+      "dataset.features=[ash,target]"], "dataset.features names the label column 'target'"),
+    (["dataset=file", "dataset.path=<data>/text.csv", "dataset.label=target"],
+     "text.csv: feature columns colour, region are not numeric; list numeric ones in "
+     "dataset.features"),
+    (["dataset=file", "dataset.path=<data>/holes.csv", "dataset.label=target"],
+     r"holes.csv has missing or infinite feature values in 2 of 178 rows: alcohol \(1 row\), "
+     r"ash \(2 rows\)"),
+    (["dataset=file", "dataset.path=<data>/unlabelled.csv", "dataset.label=target"],
+     "dataset.label='target' is missing in 1 row of unlabelled.csv"),
+    (["dataset=file", "dataset.path=<data>/one.csv", "dataset.label=target"],
+     "dataset.label='target' has one value \\('barolo'\\) in all 178 rows of one.csv: a "
+     "classifier needs at least 2 classes"),
+    (["dataset=file", "dataset.path=<data>/rare.csv", "dataset.label=target"],
+     "dataset.test_fraction=0.2: a stratified split needs at least 2 examples of each class, "
+     "but rare.csv's 178 hold only 1 of class 'nebbiolo'"),
+    (["dataset=file", "dataset.path=<data>/rare2.csv", "dataset.label=target",
+      "dataset.test_fraction=0.5", "dataset.val_fraction=0.2"], "dataset.val_fraction=0.2: a "
+     "stratified split needs at least 2 examples of each class, but rare2.csv's 89 training "
+     "examples hold only 1 of class 'nebbiolo'"),
+    (["dataset=file", "dataset.path=<data>/arrays.npz"], "dataset.features: arrays.npz has no "
+     r"array 'X' \(the default for .npz\); its arrays: features, y"),
+    (["dataset=file", "dataset.path=<data>/arrays.npz", "dataset.label=labels"],
+     "dataset.label: arrays.npz has no array 'labels'; its arrays: features, y"),
+    (["dataset=file", "dataset.path=<data>/holes.npz"], r"holes.npz has missing or infinite "
+     r"feature values in 1 of 178 rows: X\[:, 2\] \(1 row\)"),
+    (["dataset=file", "dataset.path=<data>/pickled.npz"], "pickled.npz' cannot be read as NumPy "
+     r".npz: Object arrays cannot be loaded when allow_pickle=False \(save text labels as a "
+     r"string array, e.g. y.astype\(str\)\)"),
+    (["dataset.path=<data>/wine.csv"], "dataset.path='.*wine.csv' is read only by dataset=file, "
+     "not by dataset=digits: add dataset=file"),
+    (["dataset.label=target"], "dataset.label='target' is read only by dataset=file"),
+    (["dataset=file", "dataset.path=<data>/wine.csv", "dataset.label=target",
+      "dataset.sha256=abc"], r"dataset.sha256 is computed from the file of dataset=file"),
 ]
 
 
 @pytest.mark.parametrize("overrides,message", BAD, ids=[" ".join(o) for o, _ in BAD])
-def test_bad_values_fail_before_any_work(make_cfg, results_dir, overrides, message):
+def test_bad_values_fail_before_any_work(make_cfg, results_dir, tmp_path, overrides, message):
+    data = write_bad_files(tmp_path / "data") if any("<data>" in o for o in overrides) else ""
     with pytest.raises(ConfigError, match=message):
-        runner.run(make_cfg(*overrides))
+        runner.run(make_cfg(*(o.replace("<data>", str(data)) for o in overrides)))
     assert not results_dir.exists()
 
 
@@ -162,7 +215,7 @@ def test_params_hold_every_option_that_changes_a_run(make_cfg, results_dir):
     cfg = make_cfg()
     hashed = {key for key, _ in schema.leaves(schema.content(cfg))}
     assert hashed - set(schema.PARAMS.values()) == set(schema.PARAMS_LEAVE_OUT)
-    assert set(schema.KEYS) - hashed == set(schema.NOT_IN_HASH)
+    assert set(schema.KEYS) - hashed == set(schema.NOT_IN_HASH) | set(schema.FILE_ONLY)
     job = runner.run(make_cfg("model=logreg", "trainer.epochs=1", "dataset.n_classes=7",
                               "trainer.hist_every_epochs=1"), "params")
     summary = json.loads((job.run_dirs[0] / "summary.json").read_text())

@@ -4,6 +4,7 @@ parser as the sweeper expands it) passes the checks the CLI makes before trainin
 is trained."""
 
 import pytest
+from conftest import wine_frame
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -58,13 +59,17 @@ def test_covering_jobs_set_every_value_in_fewer_jobs():
     *[pytest.param(p, "covering", id=p.stem) for p in FILES],
     *[pytest.param(p, "every", id=f"{p.stem}-every-job", marks=pytest.mark.slow)
       for p in FILES]])
-def test_every_job_of_the_experiment_composes_and_passes_the_clis_checks(path, which):
+def test_every_job_of_the_experiment_composes_and_passes_the_clis_checks(path, which, tmp_path):
     schema.register()  # configs/config.yaml starts from the registered schema
+    given = []  # experiments/your_data.yaml reads the user's file: a wine CSV here
+    if path.stem == "your_data":
+        wine_frame().to_csv(tmp_path / "wine.csv", index=False)
+        given = [f"dataset.path={tmp_path / 'wine.csv'}", "dataset.label=target"]
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         for job in covering(jobs(path)) if which == "covering" else jobs(path):
             try:
-                cfg = compose("config", overrides=[f"experiment={path.stem}", *job])
-                schema.check(cfg, job)
+                cfg = compose("config", overrides=[f"experiment={path.stem}", *job, *given])
+                schema.check(cfg, [*job, *given])
             except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
                 pytest.fail(f"experiment={path.stem} {' '.join(job)}: {err}")
 

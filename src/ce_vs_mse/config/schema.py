@@ -47,6 +47,13 @@ class DatasetConfig:
     train_limit: int | None = None  # keep only the first N training examples (None: all)
     label_noise: float = 0.0  # share of training labels moved to another class (test: clean)
     noise_seed: int = 0  # label_noise only: which labels move, and where; apart from `seeds`
+    path: str | None = None  # dataset=file only: your .csv, .parquet or .npz file
+    label: str | None = None  # dataset=file only: the label column (.npz: array; default y)
+    features: list[str] | None = None  # dataset=file only: feature columns (None: the others)
+    # dataset=file only, computed (configs/dataset/file.yaml): the file's SHA-256 (in the hash,
+    # not its path) and its label values in class order (recorded in config.yaml)
+    sha256: str | None = None
+    classes: list[str] | None = None
 
 
 @dataclass
@@ -105,12 +112,22 @@ class Config:
 
 # Keys that say where and how a job runs, not what it computes: out of a run's hash and
 # params. ``seeds``: each seed is a run of its own.
+# ``dataset.data_dir`` only says where torchvision's official files of mnist, fashion_mnist
+# and cifar10 are (the same numbers from any copy); ``dataset.path`` where dataset=file's file
+# is: what it holds is in the hash as ``dataset.sha256``, so renaming it retrains nothing
+# (its stem names the run's folder, store/layout.py).
 RUNTIME = ("seeds", "device", "threads", "results_dir", "trainer.skip_done",
-           "dataset.data_dir", "dataset.download")
+           "dataset.data_dir", "dataset.download", "dataset.path")
 # Keys of logging cadence that change no number a run logs (gradient histograms): out of
 # its hash, recorded in its summary's ``logging``.
 LOGGING = ("trainer.hist_every_epochs",)
-NOT_IN_HASH = RUNTIME + LOGGING
+# Keys computed from keys in the hash (a file's classes, from its bytes and its label column):
+# recorded in config.yaml, nothing added to the hash.
+DERIVED = ("dataset.classes",)
+NOT_IN_HASH = RUNTIME + LOGGING + DERIVED
+# dataset=file's own keys: in its runs' hashes, left out of every other run's (where they are
+# None, Dataset.check holds), so that the runs trained before they existed keep their hashes.
+FILE_ONLY = ("dataset.label", "dataset.features", "dataset.sha256")
 
 # What a run records of its configuration in summary.json "params" (and TensorBoard's HParams),
 # as name -> config key: every option that changes what it computes (every key of
@@ -133,15 +150,33 @@ PARAMS = {
     "standardize": "dataset.standardize", "target_accuracy": "trainer.target_accuracy",
     "per_decade": "trainer.per_decade", "log_every": "trainer.log_every",
     "eval_every": "trainer.eval_every", "eval_train_max": "trainer.eval_train_max",
+    "label": "dataset.label", "features": "dataset.features", "data_sha256": "dataset.sha256",
 }
+# Params recorded as text, not as a list: a report's table groups runs by them.
+TEXT_PARAMS = ("features",)
 # model.head is in the hash as given (auto or a head); the params hold the resolved head.
 PARAMS_LEAVE_OUT = ("model.head",)
 
 
 def register() -> None:
     """Register the schema as ``schema``; ``configs/config.yaml`` names it first in its defaults,
-    so every group file is merged onto (and checked against) the typed fields above."""
+    so every group file is merged onto (and checked against) the typed fields above. With it
+    the resolvers that configs/dataset/file.yaml computes ``sha256`` and ``classes`` with."""
     ConfigStore.instance().store(name="schema", node=Config)
+    OmegaConf.register_new_resolver("file_sha256", _file_sha256, replace=True)
+    OmegaConf.register_new_resolver("file_classes", _file_classes, replace=True)
+
+
+def _file_sha256(path: str | None) -> str | None:
+    from ..core import data  # (sklearn: see validate)
+
+    return data.file_sha256(path)
+
+
+def _file_classes(path: str | None, label: str | None) -> list[str] | None:
+    from ..core import data
+
+    return data.file_classes(path, label)
 
 
 GROUPS = {"dataset": DatasetConfig, "model": ModelConfig, "loss": LossConfig,
@@ -173,11 +208,13 @@ def default_values() -> dict[str, Any]:
 
 def content(cfg: Any) -> dict:
     """The resolved configuration without the keys that do not change results
-    (:data:`NOT_IN_HASH`): what a run's hash identifies. Hydra's own node is left out before
+    (:data:`NOT_IN_HASH`; :data:`FILE_ONLY` but for dataset=file): what a run's hash
+    identifies. Hydra's own node is left out before
     resolving: a sweep checks each job before Hydra fills it in."""
     container = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
                  for k, v in cfg.items() if k not in ("hydra", "defaults")}
-    for key in NOT_IN_HASH:
+    other = (container.get("dataset") or {}).get("name") != "file"
+    for key in NOT_IN_HASH + (FILE_ONLY if other else ()):
         parent, _, leaf = key.rpartition(".")
         (container.get(parent, {}) if parent else container).pop(leaf, None)
     return container
@@ -193,9 +230,12 @@ def leaves(tree: dict, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def params(cfg: Any) -> dict:
-    """The run's :data:`PARAMS`: name -> value (a list as a list)."""
-    return {name: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
-            for name, key in PARAMS.items() for v in [OmegaConf.select(cfg, key)]}
+    """The run's :data:`PARAMS`: name -> value (a list as a list, except
+    :data:`TEXT_PARAMS`, e.g. ``"['alcohol', 'ash']"``)."""
+    out = {name: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
+           for name, key in PARAMS.items() for v in [OmegaConf.select(cfg, key)]}
+    return {name: str(v) if name in TEXT_PARAMS and v is not None else v
+            for name, v in out.items()}
 
 
 def logging_options(cfg: Any) -> dict:
@@ -372,6 +412,12 @@ def _dataset(d: Any) -> None:
     if not 0 <= d.val_fraction < 1:
         raise ConfigError(f"dataset.val_fraction={d.val_fraction!r} must be in [0, 1): the share "
                           "of the training split held out for validation, e.g. 0.2 (0: none)")
+    for key in ("sha256", "classes"):  # computed by configs/dataset/file.yaml, never given
+        if (OmegaConf.is_interpolation(d, key) if d.name == "file"
+                else OmegaConf.is_missing(d, key) or d[key] is None):
+            continue
+        raise ConfigError(f"dataset.{key} is computed from the file of dataset=file "
+                          "(dataset.path); leave it unset")
 
 
 def _optimizer_options(o: Any) -> None:

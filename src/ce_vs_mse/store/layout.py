@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ IN_READABLE_NAME = ("dataset.name", "model.name", "model.hidden", "model.head", 
 NOT_READABLE = ("trainer.per_decade", "trainer.log_every", "trainer.eval_every",
                 "trainer.eval_train_max", "trainer.target_accuracy",
                 "dataset.standardize", "dataset.test_fraction", "dataset.split_seed",
-                "dataset.val_fraction")
+                "dataset.val_fraction", "dataset.sha256")
 MAX_LEAF = 100  # characters of key=value in a folder name; the hash still tells them apart
 
 
@@ -50,7 +51,16 @@ def _short(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list | tuple):
         return "_".join(_short(v) for v in value)
-    return str(value)
+    return str(value).replace("/", "_")  # e.g. a column name: one folder, never nested ones
+
+
+def dataset_name(cfg) -> str:
+    """The dataset as its runs' folders name it: its name, or for dataset=file the file's
+    stem, flattened to one folder name (``data/my wine.csv`` -> ``my_wine``)."""
+    d = cfg.dataset
+    if d.name != "file" or not d.get("path"):
+        return d.name
+    return re.sub(r"[^\w.+-]", "_", Path(d.path).stem)[:40] or "file"
 
 
 def run_name(cfg, head: str, experiment: str = "") -> str:
@@ -69,7 +79,7 @@ def run_name(cfg, head: str, experiment: str = "") -> str:
     )
     m = cfg.model
     model = m.name + "".join(f"_{h}" for h in m.hidden)
-    where = model if cfg.dataset.name == experiment else f"{cfg.dataset.name}-{model}"
+    where = model if cfg.dataset.name == experiment else f"{dataset_name(cfg)}-{model}"
     leaf = ",".join([f"{cfg.optimizer.name}-lr{cfg.optimizer.lr:g}", *extra])
     if len(leaf) > MAX_LEAF:  # a path component has at most 255 bytes
         leaf = leaf[:MAX_LEAF].rsplit(",", 1)[0] + ",more"

@@ -65,7 +65,7 @@ def choices() -> dict[str, tuple[str, ...]]:
 
 # free text: a list of sizes (e.g. "[32]"), an option that may be unset ("None"); every other
 # one is a number
-TEXT = ("hidden", "train_limit")
+TEXT = ("hidden", "train_limit", "label", "features", "data_sha256")  # (dataset=file)
 ORDER = FIRST + tuple(p for p in schema.PARAMS if p not in FIRST)
 
 # The HParams table's metrics: the last value of each tag in the run.
