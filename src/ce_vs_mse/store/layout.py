@@ -51,7 +51,9 @@ def _short(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list | tuple):
         return "_".join(_short(v) for v in value)
-    return str(value).replace("/", "_")  # e.g. a column name: one folder, never nested ones
+    # e.g. a column name: one folder, never nested ones, and no character that a path, a
+    # Markdown table or HTML reads as more than a name (store.summary.RUN refuses those)
+    return re.sub(r"[/\\\x00-\x1f|<>*?\"'`\[\]]", "_", str(value))
 
 
 def dataset_name(cfg) -> str:
