@@ -15,6 +15,7 @@ from conftest import cli, wine_frame
 from scipy import stats
 
 from ce_vs_mse import report
+from ce_vs_mse.report import headline
 from ce_vs_mse.report.document import number
 
 GRID = (0.5, 1.0, 2.0)  # the middle one is chosen (below), so that it is bracketed
@@ -75,10 +76,16 @@ def _ratio_interval(copy: Path, chosen=(1.0, 1.0)) -> tuple[float, float, float]
 
 
 def _page(copy: Path, out: Path) -> tuple[str, str]:
-    """The section's heading line and its line in the Summary."""
+    """The section's heading line and the report's short answer (its first screen), whose
+    title asks the question rather than assuming its answer."""
     text = report.build(copy, out, workers=1, experiments="your_data").read_text()
-    heading = next(line for line in text.splitlines() if line.startswith("### On wine"))
-    answer = next(line for line in text.splitlines() if line.startswith("- **your_data**"))
+    lines = text.splitlines()
+    assert lines[0] == "# Cross-entropy or squared error on your data?"
+    heading = next(line for line in lines if line.startswith("### On wine"))
+    short = next(line for line in lines if line.startswith("**In short.**"))
+    answer = next(line for line in lines if line.startswith("**Answer.**"))
+    assert short.removeprefix("**In short.** ") == answer.removeprefix(
+        "**Answer.** ").split(". ")[0] + "."  # the first screen: the verdict
     return heading, answer
 
 
@@ -95,7 +102,8 @@ def test_the_heading_is_the_verdict_the_numbers_give(runs, tmp_path, factors, ex
     for other in {CE_FASTER, SQ_FASTER, NO_DIFFERENCE, UNBRACKETED} - {verdict}:
         assert other not in heading and other not in answer
     assert "On wine (sha256 " in heading  # the file, by its stem and digest
-    assert f"×{number(mean)} [{number(low)}, {number(high)}]" in answer.split("at the shared")[0]
+    # in words, the ratio rounded (its interval is in the section's table)
+    assert f"{headline.rough(mean)}× " in answer.split("at the shared")[0]
 
 
 def test_an_eta_at_the_grids_edge_names_no_winner(runs, tmp_path):

@@ -36,12 +36,14 @@ from .sections import (
     PARTS,
     PHENOMENON,
     SECTIONS,
+    YOURS,
     part_of,
     standard,
 )
 from .tensorboard import write_logdir
 
 TITLE = "# Why cross-entropy trains classifiers faster than squared error, and when it does not"
+YOURS_TITLE = "# Cross-entropy or squared error on your data?"  # the verdict is its heading
 MECHANISM = "mechanism"  # the section whose first figure the first screen shows
 PACKAGES = ("torch", "numpy", "pandas", "scipy", "matplotlib")  # what draws the report
 
@@ -143,10 +145,14 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
                + (" --svg" if svg else ""))
     built = "How this report was built"
     parts = {name: part_of(name) for name in names}
-    doc.text(TITLE)
-    doc.text(published.ANSWER[0], "**In short.** " + "\n".join(headline.compose(
-        [(d.name, parts[d.name], d.answer) for d in drawn], PHENOMENON, CAUSE)),
-        published.ANSWER[1])
+    if set(parts.values()) == {YOURS}:  # your own data alone: its verdict is the answer
+        doc.text(YOURS_TITLE)
+        short = [d.answer.split(". ")[0].rstrip(".") + "." for d in drawn]  # the verdict
+    else:
+        doc.text(TITLE)
+        short = headline.compose([(d.name, parts[d.name], d.answer) for d in drawn],
+                                 PHENOMENON, CAUSE)
+    doc.text(published.ANSWER[0], "**In short.** " + "\n".join(short), published.ANSWER[1])
     mechanism = next((d for d in drawn if d.name == MECHANISM), None)
     lead = next((b for b in mechanism.blocks if b.kind == "figure"), None) if mechanism else None
     if lead is not None:  # captioned by its section's question; its part explains the panels

@@ -42,8 +42,8 @@ from . import (
     your_data,
 )
 
-PHENOMENON, CAUSE, LIMITS, CHOICE, OTHER, APPENDIX = (
-    "phenomenon", "cause", "limits", "choice", "other", "appendix")
+PHENOMENON, CAUSE, LIMITS, CHOICE, YOURS, OTHER, APPENDIX = (
+    "phenomenon", "cause", "limits", "choice", "yours", "other", "appendix")
 PARTS = {  # the report's parts, in order: heading, and what the part is for
     PHENOMENON: ("1. The phenomenon: squared error needs more updates",
                  "Squared error against cross-entropy (or BCE) on the same network, seed and "
@@ -57,7 +57,10 @@ PARTS = {  # the report's parts, in order: heading, and what the part is for
              "Each loss at its own η, deeper networks, a linear output, an adaptive optimizer."),
     CHOICE: ("4. Where a loss is chosen for something else",
              "Robustness to wrong labels and calibration, where the question is not speed."),
-    OTHER: ("5. Other experiments in --runs",
+    YOURS: ("5. Your own data",
+            "Cross-entropy against squared error on a file of yours (docs/your-data.md), each "
+            "at its own η chosen on a validation split, and both at a shared η."),
+    OTHER: ("6. Other experiments in --runs",
             "Experiments that are not in experiments/, drawn with the standard section."),
     APPENDIX: ("Appendix: every table and further figure",
                "Each section's tables, notes and the figures its part does not show, then "
@@ -155,5 +158,5 @@ register("information", "The lecture's numbers: entropy and cross-entropy in bit
 register("your_data", "Your own data (a file given to experiments/your_data.yaml): which of "
          "cross-entropy and squared error, each at its own η chosen on a validation split, "
          "reaches the target accuracy in fewer updates, ends more accurate and better "
-         "calibrated, and why?", your_data.draw, needs_runs=False)
+         "calibrated, and why?", your_data.draw, needs_runs=False, part=YOURS)
 ADHOC_QUESTION = "Not one of `experiments/*.yaml`: " + SLOWER.format("cross-entropy")
