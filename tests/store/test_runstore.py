@@ -2,6 +2,7 @@
 Damaged folders come from a real run, damaged the ways a user or a crash would."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -320,3 +321,27 @@ def test_a_run_retrained_while_the_report_reads_it_is_listed_as_being_written(
     runs = aggregate.load_runs(results)
     assert dict(runs.skipped)[str(folder)].startswith("being written")
     assert list(runs.table["seed"]) == [1]
+
+
+def test_what_a_run_folder_holds_reaches_report_md_escaped(finished, tmp_path):
+    """A params.head of "soft|max\\n<script>…" was written raw into REPORT.md (a table row
+    broken, <script> present); so were error texts and folder names in the skipped list."""
+    from ce_vs_mse import report
+
+    _, root, original = finished
+    results = tmp_path / "runs"
+    shutil.copytree(root, results)
+    marked = results / "x|y <script>alert(2)</script>" / "seed=0"
+    shutil.copytree(results / original.relative_to(root), marked)
+    _vouched(_field("head", "soft|max\n<script>alert(1)</script>", inside="params"))(marked)
+    failed = results / original.relative_to(root).parent / "seed=1"
+    record = json.loads((failed / "summary.json").read_text())
+    record.update(status="failed", error="OSError: <img src=x onerror=alert(3)> | `rm`")
+    (failed / "summary.json").write_text(json.dumps(record))
+    text = report.build(results, tmp_path / "report", workers=1, experiments="all").read_text()
+    assert "<script>" not in text and "<img" not in text and "alert(" in text
+    for table in text.split("\n\n"):  # every table row has its header's number of cells
+        rows = [r for r in table.splitlines() if r.startswith("| ")]
+        cells = {len(re.split(r"(?<!\\)\|", r)) for r in rows}
+        assert len(cells) <= 1, table
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text  # the folder, named and escaped

@@ -27,7 +27,7 @@ from ..config import tree as config_tree
 from ..store import provenance, published
 from ..store.lock import locked
 from . import aggregate, headline, reuse, slides
-from .document import Block, Document, anchor, body
+from .document import Block, Document, anchor, body, escape
 from .experiment import Experiment
 from .sections import (
     ADHOC_QUESTION,
@@ -81,7 +81,7 @@ def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFra
         for name, group in extra.groupby("experiment"):
             notes.append(f"- `{name}`: {len(group)} seed(s) trained with overrides that "
                          f"`experiments/{name}.yaml` does not make (e.g. "
-                         f"`{' '.join(group['overrides'].iloc[0])}`)")
+                         f"{escape(' '.join(group['overrides'].iloc[0]))})")
         keep &= pd.Series(member, index=table.index)
     others = sorted(set(table.loc[~table["experiment"].isin(drawn), "experiment"]))
     if others:
@@ -187,7 +187,7 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
                 appendix += [Block("text", (f"### {more}", "")), *rest]
     if runs.skipped:
         doc.text("### Skipped run folders", "Not finished or unreadable:", "",
-                 *(f"- `{d}`: {why}" for d, why in runs.skipped))
+                 *(f"- {escape(d)}: {escape(why)}" for d, why in runs.skipped))
     if left_out:
         doc.text("### Runs left out", "`--experiments all` includes them:", "", *left_out)
     doc.text(f"### {built}", *_built_with(command, table))

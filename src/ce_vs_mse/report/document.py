@@ -11,6 +11,7 @@ CSV holds the same rounded numbers, one per column.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import dataclass
@@ -62,10 +63,21 @@ def interval(mean: float, low: float, high: float, steps: bool = False) -> str:
     return f"{number(mean, steps)} [{number(low, steps)}, {number(high, steps)}]"
 
 
+def escape(text) -> str:
+    """``text`` as Markdown and HTML show it, literally, in a line or a table cell: ``<``,
+    ``>`` and ``&`` as entities (no tag, no ``<script>``), ``|`` escaped (no new cell), a line
+    break as a space (no new row), and a backtick escaped (no code span). What a run folder
+    holds (a name, an error, a parameter) reaches REPORT.md only through here."""
+    text = html.escape(str(text), quote=False)
+    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|").replace("`", "\\`")
+
+
 def markdown(df: pd.DataFrame) -> str:
-    """A Markdown table of ``df``'s cells as text (NaN as an empty cell)."""
-    cells = [["" if pd.isna(v) else str(v) for v in row] for row in df.itertuples(index=False)]
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    """A Markdown table of ``df``'s cells as text (NaN as an empty cell), each
+    :func:`escape` d."""
+    cells = [["" if pd.isna(v) else escape(v) for v in row]
+             for row in df.itertuples(index=False)]
+    head = "| " + " | ".join(map(escape, df.columns)) + " |"
     rule = "| " + " | ".join("---" for _ in df.columns) + " |"
     return "\n".join([head, rule, *("| " + " | ".join(c) + " |" for c in cells)])
 

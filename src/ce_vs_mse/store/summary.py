@@ -102,11 +102,15 @@ _SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\x00-\x1f|<>*?\"'`\[\]]{1,255}"
 RUN = re.compile(f"{_SEGMENT}/{_SEGMENT}/{_SEGMENT}")
 
 
+_MARKUP = re.compile(r"[\x00-\x1f<>|`]")  # a line break, an HTML tag, a table cell, code
+
+
 def _is_param(value: Any) -> bool:
     """A params value as :func:`ce_vs_mse.config.schema.params` writes it: a number, a
-    bool, None, or one line of text (lists, such as ``hidden``, as their text)."""
-    if isinstance(value, str):
-        return "\n" not in value and "\r" not in value
+    bool, None, or one line of text without markup (lists, such as ``hidden``, as their
+    text)."""
+    if isinstance(value, str):  # shown in REPORT.md's prose too, where no escaping reaches
+        return not _MARKUP.search(value)
     return value is None or isinstance(value, bool | int | float)
 
 
