@@ -560,3 +560,14 @@ def test_a_report_whose_every_seed_diverged_is_drawn_with_a_note(tmp_path):
     text = (tmp_path / "out/REPORT.md").read_text()
     assert "Every seed of default diverged or failed: there are no curves to draw" in text
     assert "2 of 2 seeds diverged" in text
+
+
+def test_a_report_of_no_runs_says_to_train_and_names_only_real_commands(tmp_path):
+    """A zero-run report suggested `ce-vs-mse experiment=default`, which does not exist."""
+    (tmp_path / "runs").mkdir()
+    proc = report_cli("--runs", "runs", "--out", "rep", "--experiments", "default,quickstart",
+                      cwd=tmp_path)
+    text = (tmp_path / "rep/REPORT.md").read_text()
+    assert proc.returncode == 0 and "No finished runs in `--runs` yet" in proc.stdout
+    assert "experiment=default" not in text + proc.stdout
+    assert "`ce-vs-mse experiment=quickstart`" in text and "`ce-vs-mse loss=mse`" in text

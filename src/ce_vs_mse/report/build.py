@@ -152,6 +152,10 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
         doc.text(TITLE)
         short = headline.compose([(d.name, parts[d.name], d.answer) for d in drawn],
                                  PHENOMENON, CAUSE)
+    if not len(table):
+        short = ["No finished runs in `--runs` yet, so nothing here is measured: train first, "
+                 "e.g. `ce-vs-mse experiment=quickstart` (or `bash scripts/reproduce.sh` for "
+                 "every experiment)."]
     doc.text(published.ANSWER[0], "**In short.** " + "\n".join(short), published.ANSWER[1])
     mechanism = next((d for d in drawn if d.name == MECHANISM), None)
     lead = next((b for b in mechanism.blocks if b.kind == "figure"), None) if mechanism else None
@@ -253,8 +257,13 @@ def _section(runs: aggregate.Runs, out: Path, svg: bool, repeated: dict[str, reu
         if len(table):
             exp = Experiment(source, table, runs.curves[runs.curves["experiment"] == source])
         if exp is None and (section is None or section.needs_runs):
-            how = ("put MNIST in `data/` (README, Data) and run `ce-vs-mse experiment=mnist`"
-                   if name == "mnist" else f"run `ce-vs-mse experiment={source}`")
+            if name == "mnist":
+                how = "put MNIST in `data/` (README, Data) and run `ce-vs-mse experiment=mnist`"
+            elif source in config_tree.named_experiments():
+                how = f"run `ce-vs-mse experiment={source}`"
+            else:  # e.g. default: what a plain `ce-vs-mse ...` writes, not an experiment file
+                how = (f"train it first: `{source}` is not in experiments/, e.g. "
+                       "`ce-vs-mse loss=mse` writes experiment `default`")
             doc.text(f"No finished runs of this experiment: {how}.")
             return Drawn(name, question, headline.Answer(f"Not run yet ({how})."), doc.blocks)
         again = repeated.get(name, reuse.Repeats())
@@ -306,6 +315,7 @@ def _built_with(command: str, table: pd.DataFrame) -> list[str]:
 def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
     """``ce-vs-mse-report``; with ``closing`` it ends by printing the report's answer and
     how it compares with the published report (:func:`.published.ending`)."""
+    forks.sigterm_as_interrupt()
     parser = argparse.ArgumentParser(
         description="Figures, tables and REPORT.md from the logged runs (never trains).")
     parser.add_argument("--runs", type=Path, default=Path("results/runs"),
@@ -355,10 +365,11 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
         print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
               f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("ce-vs-mse-report: interrupted; every file in --out is as it was or complete",
-              file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (forks.Terminated)
+        term = isinstance(stop, forks.Terminated)
+        print(f"ce-vs-mse-report: {'terminated (SIGTERM)' if term else 'interrupted'}; every "
+              "file in --out is as it was or complete", file=sys.stderr)
+        return forks.Terminated.EXIT if term else 130
     if closing:
         print("\n".join(published.ending(path)))
     return 0
