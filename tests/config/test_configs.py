@@ -104,6 +104,12 @@ BAD = [
     (["dataset=moons", "dataset.noise=-1"], "dataset.noise=-1.0 must be >= 0"),
     (["dataset=blobs", "dataset.n_classes=0"], "dataset.n_classes=0 must be at least 2"),
     (["dataset=blobs", "dataset.n_features=0"], "dataset.n_features=0 must be at least 1"),
+    # too large for memory: said before any work (a numpy ArrayMemoryError traceback before)
+    (["dataset=blobs", "dataset.n_samples=1000000000000"], r"dataset.n_samples=1000000000000 × "
+     r"dataset.n_features=2 needs about \d+ GiB of memory, more than the .* GiB this machine"),
+    (["dataset=moons", "dataset.n_samples=1000000000000"], "× 2 features needs about"),
+    (["model.hidden=[1000000,1000000]"], r"model.hidden=\[1000000, 1000000\] on 64 inputs "
+     r"\(1000076000010 parameters × 1 seed\(s\) in lockstep\) needs about"),
     (["dataset=mnist", "dataset.data_dir=/no/such/dir"], "mnist is not on disk under "
      "dataset.data_dir='/no/such/dir'.*download=True"),
     # label noise: a share of the training labels, on a dataset with a training split

@@ -232,3 +232,24 @@ def test_val_labels_get_the_training_labels_noise_from_a_stream_of_their_own(mak
     other = datasets.load(make_cfg(*val, "dataset.label_noise=0.3",
                                    "dataset.noise_seed=1").dataset)
     assert torch.equal(again.y_val, noisy.y_val) and not torch.equal(other.y_val, noisy.y_val)
+
+
+def test_a_download_that_fails_says_so_and_leaves_no_empty_folders(make_cfg, tmp_path,
+                                                                   monkeypatch):
+    """dataset.download=true offline repeated the absent-data message ("run with
+    dataset.download=true") and left an empty data/MNIST/raw behind."""
+    import urllib.error
+
+    import torchvision.datasets.mnist as tv_mnist
+
+    def offline(url, *args, **kwargs):
+        raise urllib.error.URLError("no network")  # what urllib raises on a machine offline
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", offline)
+    cfg = make_cfg("dataset=mnist", f"dataset.data_dir={tmp_path / 'data'}",
+                   "dataset.download=true")
+    with pytest.raises(ConfigError, match=r"dataset.download=true could not download mnist "
+                                          r"into .*is there a network\?") as err:
+        runner.run(cfg)
+    assert "run with dataset.download=true" not in str(err.value)
+    assert not (tmp_path / "data").exists()

@@ -119,12 +119,22 @@ def _torchvision(cfg, cls: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     if not root.is_dir() and not cfg.download:
         raise ConfigError(_missing_message(cfg.name, cls, root))
     dataset_class = getattr(torchvision.datasets, cls)
+    made = [d for d in (root, root / cls, root / cls / "raw") if not d.exists()]
     splits = []
     for train in (True, False):
         try:
             ds = dataset_class(str(root), train=train, download=cfg.download)
-        except RuntimeError as err:  # torchvision: "Dataset not found or corrupted."
-            raise ConfigError(_missing_message(cfg.name, cls, root)) from err
+        except (RuntimeError, OSError) as err:  # not found or corrupted; a failed download
+            for d in reversed(made):  # the empty folders a failed download leaves behind
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+            if not cfg.download:
+                raise ConfigError(_missing_message(cfg.name, cls, root)) from err
+            raise ConfigError(f"dataset.download=true could not download {cfg.name} into "
+                              f"dataset.data_dir={str(root)!r} ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0] if str(err) else 'no reason given'}); "
+                              "is there a network? Otherwise copy the files there as the "
+                              "README's Data section says") from err
         x = np.asarray(ds.data, dtype=np.float32).reshape(len(ds.data), -1) / 255.0
         splits += [x, np.asarray(ds.targets, dtype=np.int64)]
     return tuple(splits)
@@ -234,8 +244,45 @@ class Dataset:
                                   f"for dataset={self.name}")
             if cfg.noise < 0:
                 raise ConfigError(f"dataset.noise={cfg.noise} must be >= 0")
+            if self.name == "blobs":
+                fits_in_memory(cfg.n_samples * cfg.n_features, f"dataset.n_samples="
+                               f"{cfg.n_samples} × dataset.n_features={cfg.n_features}")
+            else:  # two features
+                fits_in_memory(cfg.n_samples * 2, f"dataset.n_samples={cfg.n_samples} × 2 "
+                               "features")
         if self.rules is not None:
             self.rules(cfg)
+
+
+# What n examples of d features cost while a generated dataset is made and split: the
+# generator's float64 array, the split's copies and torch's float32 tensors, about 4 × 8 bytes
+BYTES_PER_VALUE = 32
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def fits_in_memory(values: float, what: str, per_value: int = BYTES_PER_VALUE) -> None:
+    """A one-line error before any work when ``values`` numbers (``what``: the options that
+    make them) would not fit in memory (numpy's ArrayMemoryError traceback otherwise, or a
+    machine that swaps)."""
+    need, have = float(values) * per_value, available_memory()
+    if have is not None and need > have:
+        raise ConfigError(f"{what} needs about {_gib(need)} of memory, more than the "
+                          f"{_gib(have)} this machine has free; choose smaller values")
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.0f} GiB" if n >= 10 * 2**30 else f"{n / 2**30:.2g} GiB"
 
 
 DATASETS: dict[str, Dataset] = {}  # name -> Dataset, in the order messages list them

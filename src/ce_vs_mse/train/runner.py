@@ -122,6 +122,12 @@ def run(cfg, experiment: str = "default", overrides: list[str] = (),
         raise ConfigError(f"trainer.batch_size={cfg.trainer.batch_size} is larger than the "
                           f"training split ({data.x_train.shape[0]} examples)")
     plan = plans.make(cfg, experiment, list(overrides), data.n_features, data.n_classes)
+    # one lockstep group's weights, gradients and optimizer state (float32, ~4 copies)
+    group = min(len(cfg.seeds), group_size(plan.n_parameters))
+    datasets.fits_in_memory(plan.n_parameters * group,
+                            f"model.hidden={list(cfg.model.hidden)} on {data.n_features} inputs "
+                            f"({plan.n_parameters} parameters × {group} seed(s) in lockstep)",
+                            per_value=16)
     job = Job(plan.name, str(plan.folder), params=plan.params)
     locks: list[Lock] = []
     start = time.perf_counter()
