@@ -106,7 +106,7 @@ BAD = [
     (["dataset=blobs", "dataset.n_features=0"], "dataset.n_features=0 must be at least 1"),
     # too large for memory: said before any work (a numpy ArrayMemoryError traceback before)
     (["dataset=blobs", "dataset.n_samples=1000000000000"], r"dataset.n_samples=1000000000000 × "
-     r"dataset.n_features=2 needs about \d+ GiB of memory, more than the .* GiB this machine"),
+     r"dataset.n_features=2 needs about [\d,]+ GiB of memory, more than the .* GiB this machine"),
     (["dataset=moons", "dataset.n_samples=1000000000000"], "× 2 features needs about"),
     (["model.hidden=[1000000,1000000]"], r"model.hidden=\[1000000, 1000000\] on 64 inputs "
      r"\(1000076000010 parameters × 1 seed\(s\) in lockstep\) needs about"),
