@@ -130,8 +130,9 @@ def test_a_bad_file_is_one_line_from_the_cli_and_nothing_is_trained(tmp_path, mu
                check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "holes.csv has missing" in line]
-    assert len(lines) == (2 if multirun else 1), proc.stderr  # one line per job of a sweep
-    assert lines[0].startswith("ce-vs-mse: error: holes.csv" if not multirun else "  job #0")
+    assert len(lines) == 1, proc.stderr  # a sweep's jobs that share a reason: one line
+    assert lines[0].startswith("ce-vs-mse: error: holes.csv" if not multirun
+                               else "  all 2 jobs: holes.csv")
     assert not (tmp_path / "runs").exists()
 
 

@@ -71,7 +71,7 @@ def test_the_build_ends_with_the_answer_then_the_comparison_then_the_report(buil
     cwd, _, latest = builds
     text = (cwd / "results/latest/REPORT.md").read_text()
     answer = text.split(published.ANSWER[0] + "\n")[1].split(published.ANSWER[1])[0].strip()
-    assert answer.startswith("**In short.** At one shared learning rate η")  # the short answer
+    assert answer.startswith("**In short.** On the datasets of part 1, at one shared")
     said = answer.splitlines()
     lines = latest.stdout.strip().splitlines()
     assert lines[-1] == "Report: results/latest/REPORT.md"

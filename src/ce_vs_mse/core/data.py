@@ -37,6 +37,7 @@ reads and splits it (:func:`_file_rules`), once per file (the read is cached).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import math
@@ -457,8 +458,10 @@ def _table(cfg, table: pd.DataFrame, name: str,
                           f"labels, e.g. dataset.label={columns[-1]}; its columns: "
                           f"{_listed(columns)}")
     if cfg.label not in columns:
-        raise ConfigError(f"dataset.label={cfg.label!r} is not a column of {name}; its columns: "
-                          f"{_listed(columns)}")
+        near = difflib.get_close_matches(str(cfg.label), columns, n=1, cutoff=0.6)
+        hint = f"did you mean dataset.label={near[0]}? " if near else ""
+        raise ConfigError(f"dataset.label={cfg.label!r} is not a column of {name}; {hint}its "
+                          f"columns: {_listed(columns)}")
     if features is None:
         features = [c for c in columns if c != cfg.label]
     missing = [c for c in features if c not in columns]

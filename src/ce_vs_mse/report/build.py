@@ -123,8 +123,11 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
     curves = (runs.curves[runs.curves["experiment"].isin(set(table["experiment"]))
                           & runs.curves["run"].isin(set(table["run"]))]
               if len(table) else runs.curves)
+    # a section that cites another experiment's runs (runs_of) is the repeat, wherever its
+    # part puts it: the one that trained them comes first
+    cites = sorted(names, key=lambda n: bool(n in SECTIONS and SECTIONS[n].runs_of))
     repeated = reuse.repeats(table, [(n, SECTIONS[n].experiment if n in SECTIONS else n)
-                                     for n in names])
+                                     for n in cites])
     draw = functools.partial(_section, aggregate.Runs(table, curves), out, svg, repeated)
     doc = Document(out)
     # the sections with the most seeds (the most to draw) start first, so that the largest

@@ -73,11 +73,11 @@ def compose(drawn: list[tuple[str, str, str]], phenomenon: str, cause: str) -> l
     lines = []
     if shared:
         slower = sum(r["ci_low"] > 1 for r in shared)
-        lines.append("At one shared learning rate η, squared error needed "
-                     f"{span([r['mean'] for r in shared])} the mini-batch updates of "
+        lines.append("On the datasets of part 1, at one shared learning rate η, squared error "
+                     f"needed {span([r['mean'] for r in shared])} the mini-batch updates of "
                      "cross-entropy to reach the same test accuracy "
                      f"(clearly slower in {every_or(slower, len(shared))} comparison"
-                     f"{'s' * (slower != len(shared))}; part 1).")
+                     f"{'s' * (slower != len(shared))} where both reached it).")
     if scaled:
         # most: squared error at K·η closes more than half of the shared-η gap (log scale)
         most = ("Most" if not shared or _log_mean(scaled) < _log_mean(

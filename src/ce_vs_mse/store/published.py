@@ -131,6 +131,9 @@ class Comparison:
         values identical, 2 within the published 95 % interval, 0 outside it (or without
         one).``, then the tables with values outside."""
         outside = sum(self.outside.values())
+        if not self.identical + self.within + outside:  # e.g. your own data's report alone
+            return (f"Compared with the published report ({self.published}): no table of this "
+                    "report is in it, so there is nothing to compare.")
         text = (f"Compared with the published report ({self.published}): {self.identical} of "
                 f"{self.identical + self.within + outside} table values identical, "
                 f"{self.within} within the published 95 % interval, {outside} outside it "

@@ -150,7 +150,7 @@ class CheckedSweeper(Sweeper):
         errors = []
         if n_jobs is not None and not (n_jobs >= 1 or n_jobs == -1):
             errors.append(f"hydra.launcher.n_jobs={n_jobs} must be >= 1 (or -1: one per core)")
-        listed = []
+        listed, failing = [], {}  # reason -> [(job index, its overrides)]
         for i, job in enumerate(jobs):
             try:
                 cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(job))
@@ -158,7 +158,14 @@ class CheckedSweeper(Sweeper):
                 listed.append({"hash": layout.config_hash(cfg), "seeds": list(cfg.seeds)})
             except Exception as err:  # noqa: BLE001 (Hydra's composition errors and ours)
                 why = str(err) if isinstance(err, schema.ConfigError) else one_line(err)
-                errors.append(f"job #{i} ({' '.join(filter_overrides(job))}): {why}")
+                failing.setdefault(why, []).append((i, " ".join(filter_overrides(job))))
+        for why, which in failing.items():  # a reason every job shares is said once
+            if len(which) == 1:
+                errors.append(f"job #{which[0][0]} ({which[0][1]}): {why}")
+            else:
+                every = (f"all {len(jobs)} jobs" if len(which) == len(jobs) else
+                         f"{len(which)} jobs (#{', #'.join(str(i) for i, _ in which)})")
+                errors.append(f"{every}: {why}")
         if errors:
             sys.exit("ce-vs-mse: error: nothing was trained; fix these jobs of the sweep:\n"
                      + "\n".join(f"  {e}" for e in errors))

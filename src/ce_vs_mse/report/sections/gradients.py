@@ -66,7 +66,7 @@ def draw(doc: Document, exp: Experiment | None) -> str:
                + ", ".join(f"{p} passes back {v:.2g}" for p, v in at_wrong.items())
                + f". Closed form and autograd differ by at most {worst:.1g}.")
     sq = [v for p, v in at_wrong.items() if p in ("softmax+mse", "sigmoid+mse")]
-    return (f"At z = {WRONG:g}, a confident mistake, |∂ℓ/∂z| is {min(sq):.1g}-{max(sq):.1g} for "
+    return (f"At z = {WRONG:g}, a confident mistake, |∂ℓ/∂z| is {min(sq):.1g} to {max(sq):.1g} for "
             f"squared error through a sigmoid or a {CLASSES}-way softmax, "
             f"{at_wrong['softmax+ce']:.2g} for cross-entropy (the whole error a - y) and "
             f"{at_wrong['linear+mse']:.2g} for squared error on a linear output (z - y); closed "

@@ -33,7 +33,8 @@ def draw(doc: Document, exp: Experiment) -> str:
                   for _, r in at.iterrows()]
         panels.append((f"{title}, η = {tables.value(lr)}", traces, u))
         found.append(_start(exp.curves, at, title.split(" (")[0], u))
-    doc.text(f"Cited from the `neuron` experiment's runs ({len(exp.table)} seeds), not "
+    doc.text(f"Cited from the `neuron` experiment's runs ({len(exp.table)} runs, one "
+             "deterministic start each), not "
              "retrained. With one example, the factor is σ'(z) = a(1 − a) exactly.")
     doc.figure(scaling.mechanism_figure(panels, 2, x="epoch",
                                         xlabel="epoch (one full-batch gradient step)",
@@ -75,11 +76,11 @@ def _start(curves: pd.DataFrame, at: pd.DataFrame, start: str, u: float) -> str:
     low = scaling.SATURATED * u
     if factor >= low:
         return f"a smaller step from the {start}: {text}"
-    stays = [f"{_who(r['pair'])} {_stall(curves[curves['run'] == r['run']], low)}"
+    stays = [f"{_stall(curves[curves['run'] == r['run']], low)} with {_who(r['pair'])}"
              for _, r in at.iterrows()]
-    return (f"saturation from the {start}: {text}, and it stayed under "
-            f"{plots.fraction(low)} for " + " and ".join(stays)
-            + f", {rough(u / factor)}× below what η×{tables.value(1 / u)} would make up")
+    return (f"saturation from the {start}: {text}, {rough(u / factor)}× smaller than a step "
+            f"that η×{tables.value(1 / u)} would make up; the factor stayed under "
+            f"{plots.fraction(low)} for " + " and ".join(stays))
 
 
 def _who(pair: str) -> str:
