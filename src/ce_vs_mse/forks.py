@@ -34,6 +34,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminate(signum, frame):
+    # once: a second SIGTERM (kill -TERM to the process group reaches a worker, and then its
+    # parent stops it with another) must not cut short the cleanup the first one started
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 
