@@ -53,3 +53,29 @@ def _die(x):
 def test_a_child_that_dies_without_answering_is_a_failure_not_a_hang():
     with pytest.raises(WorkerFailed, match="killed by SIGKILL|died"):
         map_in_forks(_die, [1], workers=1)
+
+
+def test_a_fork_stopped_as_it_starts_dies_and_never_runs_its_parents_code():
+    """With SIGTERM as Ctrl-C in the parent (a CLI's main), a child stopped before its call
+    took that on used to raise in the parent's copied stack and run on as the parent (in CI:
+    a second pytest session finishing inside the first)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import os, signal
+        from ce_vs_mse import forks
+        forks.sigterm_as_interrupt()
+        pid = os.fork()
+        if pid == 0:
+            os.kill(os.getpid(), signal.SIGTERM)  # before any call took it on
+            signal.pause()
+            print("the child ran on")
+        else:
+            _, status = os.waitpid(pid, 0)
+            print("child exit", os.waitstatus_to_exitcode(status))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "child exit 143" and "ran on" not in out.stdout, out.stderr

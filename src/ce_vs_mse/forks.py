@@ -33,7 +33,12 @@ class Terminated(KeyboardInterrupt):
     EXIT = 128 + signal.SIGTERM  # 143, as a process killed by SIGTERM reports
 
 
+_owner: int | None = None  # the process that asked for SIGTERM as Ctrl-C
+
+
 def _terminate(signum, frame):
+    if os.getpid() != _owner:  # a fork that has not taken it on (e.g. stopped as it starts):
+        os._exit(Terminated.EXIT)  # die as SIGTERM kills, never run its parent's code on
     # once: a second SIGTERM (kill -TERM to the process group reaches a worker, and then its
     # parent stops it with another) must not cut short the cleanup the first one started
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -41,8 +46,11 @@ def _terminate(signum, frame):
 
 
 def sigterm_as_interrupt() -> None:
-    """Raise :class:`Terminated` in the main thread on SIGTERM (a forked worker inherits it:
-    stopped by its parent, it records its runs and exits)."""
+    """Raise :class:`Terminated` in this process's main thread on SIGTERM. A fork inherits
+    the handler but not the request: until it asks too (a worker of :func:`map_in_forks`
+    does, as its call starts, so that it records its runs), SIGTERM ends it at once."""
+    global _owner
+    _owner = os.getpid()
     signal.signal(signal.SIGTERM, _terminate)
 
 
@@ -143,6 +151,8 @@ def _death(code: int | None) -> str:
 def _call(fn: Callable, item, answer, parent: int) -> None:
     """In the child. Ctrl-C is the parent's to handle: it stops the children (SIGTERM)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signal.getsignal(signal.SIGTERM) is _terminate:  # the parent's SIGTERM handling, its own
+        sigterm_as_interrupt()
     die_with_parent(parent)
     try:
         answer.send((True, fn(item)))
