@@ -92,9 +92,10 @@ def choose(table: pd.DataFrame, experiments: str) -> tuple[list[str], pd.DataFra
 
 
 def build(runs_dir: Path, out: Path, workers: int | None = None,
-          experiments: str = "named", svg: bool = False) -> Path:
+          experiments: str = "named", svg: bool = False, lecture: bool = False) -> Path:
     """Write the report of the runs in ``runs_dir`` to ``out`` (see :func:`choose` for
-    ``experiments``); every figure as PNG, and also as SVG with ``svg``. On Linux its
+    ``experiments``); every figure as PNG, and also as SVG with ``svg``; with ``lecture``
+    the slides too (:mod:`.slides`, from the runs it has read). On Linux its
     sections are drawn by ``workers`` processes at a time (default: one per usable core, at
     most 4), each a fresh fork of this one; elsewhere, or with ``workers=1``, in this
     process."""
@@ -111,13 +112,14 @@ def build(runs_dir: Path, out: Path, workers: int | None = None,
         # CPU-s here and 5 in the workers.
         gc.disable()
     try:
-        return _build(runs_dir, out, workers, experiments, svg)
+        return _build(runs_dir, out, workers, experiments, svg, lecture)
     finally:
         if collecting:
             gc.enable()
 
 
-def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool) -> Path:
+def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool,
+           lecture: bool) -> Path:
     runs = aggregate.load_runs(runs_dir)
     names, table, left_out = choose(runs.table, experiments)
     curves = (runs.curves[runs.curves["experiment"].isin(set(table["experiment"]))
@@ -199,6 +201,8 @@ def _build(runs_dir: Path, out: Path, workers: int, experiments: str, svg: bool)
         doc.text("### Runs left out", "`--experiments all` includes them:", "", *left_out)
     doc.text(f"### {built}", *_built_with(command, table))
     write_logdir(aggregate.Runs(table, curves), out)  # seeds as one curve with a band
+    if lecture:  # from the runs already read (every one: slides pick their experiments)
+        slides.write(runs, out)
     return doc.write()
 
 
@@ -361,9 +365,8 @@ def main(argv: list[str] | None = None, *, closing: bool = True) -> int:
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         with locked(args.out, waiting):  # two reports into one folder take turns
-            path = build(args.runs, args.out, args.workers, args.experiments, args.svg)
-            if args.slides:
-                slides.write(aggregate.load_runs(args.runs), args.out)
+            path = build(args.runs, args.out, args.workers, args.experiments, args.svg,
+                         lecture=args.slides)
     except OSError as err:
         print(f"ce-vs-mse-report: error: --out {args.out} cannot be written: "
               f"{err.strerror or err} ({err.filename or args.out})", file=sys.stderr)

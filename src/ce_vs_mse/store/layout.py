@@ -46,14 +46,19 @@ def config_hash(cfg) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:8]
 
 
+# Characters no segment of a run's folder name holds: a path's separators, control
+# characters, and what a Markdown table, HTML or a shell reads as more than part of a name
+# (a regex character class's body; store.summary.RUN checks names against it on reading).
+UNSAFE = r"/\\\x00-\x1f|<>*?\"'`\[\]"
+
+
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):
         return "_".join(_short(v) for v in value)
-    # e.g. a column name: one folder, never nested ones, and no character that a path, a
-    # Markdown table or HTML reads as more than a name (store.summary.RUN refuses those)
-    return re.sub(r"[/\\\x00-\x1f|<>*?\"'`\[\]]", "_", str(value))
+    # e.g. a column name: one folder, never nested ones (store.summary.RUN refuses the rest)
+    return re.sub(f"[{UNSAFE}]", "_", str(value))
 
 
 def dataset_name(cfg) -> str:

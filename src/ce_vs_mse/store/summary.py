@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .files import fingerprint, number, write_json_atomic
-from .layout import CONFIG, METRICS, SUMMARY
+from .layout import CONFIG, METRICS, SUMMARY, UNSAFE
 
 FINISHED = ("done", "diverged")  # never trained again
 STATUSES = (*FINISHED, "failed")  # failed: raised, was killed or interrupted; trained again
@@ -98,7 +98,7 @@ _OPTIONAL = {"logging": (dict,), "overrides": (list,), "provenance": (dict, *_NO
 # a run three path segments below it (layout.run_name): none of them "." or "..", and no
 # character that a path, a Markdown table or HTML reads as more than part of a name.
 EXPERIMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
-_SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\x00-\x1f|<>*?\"'`\[\]]{1,255}"
+_SEGMENT = rf"(?!\.\.?(?:/|$))[^{UNSAFE}]{{1,255}}"
 RUN = re.compile(f"{_SEGMENT}/{_SEGMENT}/{_SEGMENT}")
 
 

@@ -81,12 +81,10 @@ def title(found: dict, name: str, target: str) -> str:
     """The page's heading: its verdict on speed, in words that say no more than it does."""
     kind, v = found["kind"], found["v"]
     own = "each at its own η chosen on validation"
-    if kind == "ce faster":
-        return (f"On {name}, cross-entropy reaches {target} test accuracy in fewer updates "
-                f"than squared error, {own}")
-    if kind == "squared faster":
-        return (f"On {name}, squared error reaches {target} test accuracy in fewer updates "
-                f"than cross-entropy, {own}")
+    if kind in ("ce faster", "squared faster"):
+        fast, slow = ("cross-entropy", "squared error")[:: 1 if kind == "ce faster" else -1]
+        return (f"On {name}, {fast} reaches {target} test accuracy in fewer updates than "
+                f"{slow}, {own}")
     if kind == "no difference":
         return (f"On {name}, no difference was detected in the updates cross-entropy and "
                 f"squared error need to reach {target} test accuracy, {own} "
